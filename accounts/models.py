@@ -1,0 +1,122 @@
+"""The directory's users (SPEC §5): local accounts and federated identities."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.sign_in_names import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, normalize_sign_in_name
+
+
+class UserManager(BaseUserManager["User"]):
+    """Used by Django's `createsuperuser`; directory code calls `accounts.services.user_create`."""
+
+    def _create(self, username: str | None, email: str | None, password: str | None, **extra) -> "User":
+        user = self.model(
+            username=normalize_sign_in_name(username) if username else None,
+            email=normalize_sign_in_name(email) if email else None,
+            **extra,
+        )
+        user.set_password(password)
+        user.password_changed_at = timezone.now()
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, username=None, email=None, password=None, **extra) -> "User":
+        return self._create(username, email, password, **extra)
+
+    def create_superuser(self, username=None, email=None, password=None, **extra) -> "User":
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(username, email, password, **extra)
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(username=normalize_sign_in_name(username))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A directory user. Admin operators are users with `is_staff`."""
+
+    object_id = models.UUIDField("object id", default=uuid.uuid4, unique=True, editable=False)
+    username = models.CharField(
+        "user name", max_length=USERNAME_MAX_LENGTH, unique=True, null=True, blank=True,
+        help_text="Sign-in name without '@'; stored case-folded.",
+    )
+    email = models.CharField(
+        "email", max_length=EMAIL_MAX_LENGTH, unique=True, null=True, blank=True,
+        help_text="Email sign-in name; stored case-folded.",
+    )
+    display_name = models.CharField(max_length=256, blank=True)
+    given_name = models.CharField(max_length=64, blank=True)
+    surname = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField("enabled", default=True)
+    is_staff = models.BooleanField("admin access", default=False)
+    refresh_tokens_valid_from = models.DateTimeField(
+        "refreshTokensValidFromDateTime", default=timezone.now,
+        help_text="Refresh tokens issued at or before this instant are refused.",
+    )
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Only the last password is kept: B2C's "Looks like you used an old password" checks one.
+    previous_password = models.CharField(max_length=256, blank=True, editable=False)
+    password_expired = models.BooleanField(
+        default=False, help_text="The user must change the password before signing in again."
+    )
+    mfa_required = models.BooleanField("MFA required", default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(username__isnull=False) | Q(email__isnull=False), name="user_has_sign_in_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(username__isnull=True) | (~Q(username__contains="@") & ~Q(username="")),
+                name="user_username_well_formed",
+            ),
+            models.CheckConstraint(
+                condition=Q(email__isnull=True) | Q(email__regex=r"^[^@\s]+@[^@\s]+$"),
+                name="user_email_well_formed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username or self.email or str(self.object_id)
+
+    def get_full_name(self) -> str:
+        return self.display_name or " ".join(p for p in (self.given_name, self.surname) if p)
+
+    def get_short_name(self) -> str:
+        return self.given_name or str(self)
+
+    @property
+    def sign_in_names(self) -> list[str]:
+        return [n for n in (self.username, self.email) if n]
+
+
+class FederatedIdentity(models.Model):
+    """A sign-in at an upstream identity provider linked to this user (issuer + subject)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="federated_identities")
+    issuer = models.CharField(max_length=512)
+    issuer_subject = models.CharField("subject", max_length=512)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "federated identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "issuer_subject"], name="federated_identity_unique"),
+            models.CheckConstraint(
+                condition=~Q(issuer="") & ~Q(issuer_subject=""), name="federated_identity_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} / {self.issuer_subject}"

@@ -1,0 +1,128 @@
+"""Writes to the user directory (SPEC §4.2, §5): one code path for admin, commands and API."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.sign_in_names import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, is_email, normalize_sign_in_name
+from audit.services import Actor, audit_record
+
+
+def _clean_username(username: str | None) -> str | None:
+    if username is None or not username.strip():
+        return None
+    normalized = normalize_sign_in_name(username)
+    if is_email(normalized):
+        raise ValidationError("A user name cannot contain '@'; use --email for email sign-in names.")
+    if len(normalized) > USERNAME_MAX_LENGTH or any(c.isspace() or not c.isprintable() for c in normalized):
+        raise ValidationError(f"Invalid user name '{username}'.")
+    if User.objects.filter(username=normalized).exists():
+        raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
+    return normalized
+
+
+def _clean_email(email: str | None) -> str | None:
+    if email is None or not email.strip():
+        return None
+    normalized = normalize_sign_in_name(email)
+    local, at, domain = normalized.partition("@")
+    if not (local and at and domain and "@" not in domain and len(normalized) <= EMAIL_MAX_LENGTH) or any(
+        c.isspace() for c in normalized
+    ):
+        raise ValidationError(f"Invalid email address '{email}'.")
+    if User.objects.filter(email=normalized).exists():
+        raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
+    return normalized
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Actor,
+    username: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    display_name: str = "",
+    given_name: str = "",
+    surname: str = "",
+    enabled: bool = True,
+    mfa_required: bool = False,
+    password_expired: bool = False,
+) -> User:
+    """Create a local account. Without a password the account cannot sign in with ROPC."""
+    user = User(
+        username=_clean_username(username),
+        email=_clean_email(email),
+        display_name=display_name.strip(),
+        given_name=given_name.strip(),
+        surname=surname.strip(),
+        is_active=enabled,
+        mfa_required=mfa_required,
+        password_expired=password_expired,
+    )
+    if user.username is None and user.email is None:
+        raise ValidationError("A user needs a user name or an email address to sign in with.")
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+        user.password_changed_at = timezone.now()
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(actor=actor, action="user.create", target=user, details={"object_id": str(user.object_id)})
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, actor: Actor, force_change: bool = False) -> User:
+    """Reset a password: keeps the previous hash, and revokes refresh tokens (SPEC §4.2)."""
+    validate_password(password, user)
+    now = timezone.now()
+    user.previous_password = user.password if user.has_usable_password() else ""
+    user.set_password(password)
+    user.password_changed_at = now
+    user.password_expired = force_change
+    user.refresh_tokens_valid_from = now
+    user.save(update_fields=[
+        "password", "previous_password", "password_changed_at", "password_expired", "refresh_tokens_valid_from",
+    ])
+    audit_record(actor=actor, action="user.set_password", target=user, details={"force_change": force_change})
+    return user
+
+
+@transaction.atomic
+def user_revoke_sessions(*, user: User, actor: Actor) -> User:
+    """B2C's revokeSignInSessions: refresh tokens issued until now stop working."""
+    user.refresh_tokens_valid_from = timezone.now()
+    user.save(update_fields=["refresh_tokens_valid_from"])
+    audit_record(
+        actor=actor, action="user.revoke_sessions", target=user,
+        details={"refresh_tokens_valid_from": user.refresh_tokens_valid_from.isoformat()},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_enabled(*, user: User, enabled: bool, actor: Actor) -> User:
+    """Enable or disable; disabling also revokes refresh tokens (SPEC §4.2)."""
+    user.is_active = enabled
+    fields = ["is_active"]
+    if not enabled:
+        user.refresh_tokens_valid_from = timezone.now()
+        fields.append("refresh_tokens_valid_from")
+    user.save(update_fields=fields)
+    audit_record(actor=actor, action="user.enable" if enabled else "user.disable", target=user)
+    return user
+
+
+@transaction.atomic
+def user_record_edit(*, user: User, changed: list[str], actor: Actor, was_active: bool) -> User:
+    """Side effects and audit of a direct edit (the admin change form saves the fields itself)."""
+    if was_active and not user.is_active:
+        user.refresh_tokens_valid_from = timezone.now()
+        user.save(update_fields=["refresh_tokens_valid_from"])
+    audit_record(actor=actor, action="user.update", target=user, details={"changed": sorted(changed)})
+    return user

@@ -1,0 +1,20 @@
+"""App registrations and everything hanging off them (SPEC §5), plus DOT's swapped token models."""
+
+from applications.models.application import Application, RedirectUri
+from applications.models.permissions import AppRole, ConsentGrant, DelegatedScope, RequiredPermission
+from applications.models.secrets import ClientSecret
+from applications.models.tokens import AccessToken, Grant, IDToken, RefreshToken
+
+__all__ = [
+    "AccessToken",
+    "AppRole",
+    "Application",
+    "ClientSecret",
+    "ConsentGrant",
+    "DelegatedScope",
+    "Grant",
+    "IDToken",
+    "RedirectUri",
+    "RefreshToken",
+    "RequiredPermission",
+]

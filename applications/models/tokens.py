@@ -1,0 +1,40 @@
+"""DOT's token models, swapped into this app from the first migration.
+
+Refresh tokens carry what B2C's refresh semantics need (SPEC §4.2): the policy that issued them,
+the family, when the user authenticated (the sliding window runs from there), their own expiry,
+and the token that replaced them. They are stored as a SHA-256 checksum only
+(`COMPLIANT_BCP_RFC9700_TOKEN_STORAGE`). Access tokens are JWTs and are not stored.
+"""
+
+from django.db import models
+from oauth2_provider.models import AbstractAccessToken, AbstractGrant, AbstractIDToken, AbstractRefreshToken
+
+
+class AccessToken(AbstractAccessToken):
+    class Meta(AbstractAccessToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
+
+
+class RefreshToken(AbstractRefreshToken):
+    policy = models.ForeignKey(
+        "policies.Policy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scope = models.TextField(blank=True)
+    auth_time = models.DateTimeField(null=True, blank=True, help_text="When the user last entered a password.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    successor = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="predecessor"
+    )
+
+    class Meta(AbstractRefreshToken.Meta):
+        swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+
+
+class IDToken(AbstractIDToken):
+    class Meta(AbstractIDToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+class Grant(AbstractGrant):
+    class Meta(AbstractGrant.Meta):
+        swappable = "OAUTH2_PROVIDER_GRANT_MODEL"

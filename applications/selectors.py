@@ -1,0 +1,62 @@
+"""Reads of app registrations, permissions and consent."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from applications.models import Application, AppRole, ConsentGrant, RequiredPermission
+
+
+def _as_uuid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def application_get(identifier: str) -> Application:
+    """An app by client id or App ID URI; ValidationError if there is none."""
+    client_id = _as_uuid(identifier)
+    query = Q(client_id=client_id) if client_id else Q(app_id_uri=identifier.strip())
+    app = Application.objects.filter(query).first()
+    if app is None:
+        raise ValidationError(f"Unknown application '{identifier}'.", code="unknown_application")
+    return app
+
+
+def roles_consented(*, client: Application, api: Application) -> list[str]:
+    """Values of the enabled app roles on `api` that admin consent granted to `client` (SPEC §4.3)."""
+    return list(
+        AppRole.objects.filter(
+            application=api, is_enabled=True, allow_application=True,
+            pk__in=ConsentGrant.objects.filter(client=client, app_role__isnull=False).values("app_role"),
+        ).order_by("value").values_list("value", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class PermissionStatus:
+    permission: RequiredPermission
+    granted: bool
+
+    @property
+    def status(self) -> str:
+        return "Granted" if self.granted else "Not granted"
+
+
+def permissions_with_status(client: Application) -> list[PermissionStatus]:
+    """Each permission the client requested, with whether admin consent covers it."""
+    granted_roles = set(
+        ConsentGrant.objects.filter(client=client, app_role__isnull=False).values_list("app_role_id", flat=True)
+    )
+    granted_scopes = set(
+        ConsentGrant.objects.filter(client=client, scope__isnull=False, user__isnull=True)
+        .values_list("scope_id", flat=True)
+    )
+    permissions = client.required_permissions.select_related("app_role__application", "scope__application")
+    return [
+        PermissionStatus(p, (p.app_role_id in granted_roles) if p.app_role_id else (p.scope_id in granted_scopes))
+        for p in permissions.order_by("id")
+    ]

@@ -1,0 +1,283 @@
+"""Writes to app registrations (SPEC §5): one code path for admin, commands and API."""
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from applications.manifest import AppRoleSpec, parse_app_roles, parse_member_types, validate_role_value
+from applications.models import (
+    Application,
+    AppRole,
+    ClientSecret,
+    ConsentGrant,
+    DelegatedScope,
+    RedirectUri,
+    RequiredPermission,
+)
+from applications.models.secrets import SECRET_MAX_DAYS
+from audit.services import Actor, actor_label, audit_record
+
+CLIENT_SECRET_HASHER = "client_secret_sha256"
+
+
+def _validate_full(instance, **kwargs) -> None:
+    """Model validation, so constraint violations become readable messages, not IntegrityErrors."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        messages = [f"{field}: {m}" if field != "__all__" else m for field, ms in exc.message_dict.items() for m in ms]
+        raise ValidationError(" ".join(messages)) from None
+
+
+def _normalize_client_id(client_id: str | None) -> str:
+    if client_id is None:
+        return str(uuid.uuid4())
+    try:
+        return str(uuid.UUID(client_id.strip()))
+    except ValueError:
+        raise ValidationError(f"Client id must be a UUID (got '{client_id}').") from None
+
+
+@transaction.atomic
+def application_register(
+    *,
+    actor: Actor,
+    name: str,
+    public: bool = False,
+    ropc: bool = False,
+    client_id: str | None = None,
+    app_id_uri: str | None = None,
+    redirect_uris: Iterable[str] = (),
+) -> Application:
+    """Register an app. A public (native) client has no secret; a confidential one gets them later."""
+    if not name.strip():
+        raise ValidationError("An application needs a name.")
+    app = Application(
+        name=name.strip(),
+        client_id=_normalize_client_id(client_id),
+        client_type=Application.CLIENT_PUBLIC if public else Application.CLIENT_CONFIDENTIAL,
+        ropc_enabled=ropc,
+        app_id_uri=(app_id_uri or "").strip() or None,
+    )
+    _validate_full(app)
+    app.save()
+    for uri in dict.fromkeys(redirect_uris):
+        row = RedirectUri(application=app, uri=uri)
+        _validate_full(row, exclude=["application"])
+        row.save()
+    audit_record(actor=actor, action="application.register", target=app, details={
+        "client_id": app.client_id, "public": public, "ropc": ropc, "app_id_uri": app.app_id_uri,
+    })
+    return app
+
+
+def application_record_edit(*, application: Application, changed: list[str], actor: Actor) -> None:
+    """Audit a direct edit (the admin change form saves the fields itself)."""
+    audit_record(actor=actor, action="application.update", target=application, details={"changed": sorted(changed)})
+
+
+@transaction.atomic
+def application_delete(*, application: Application, actor: Actor) -> None:
+    audit_record(
+        actor=actor, action="application.delete", target=application, details={"client_id": application.client_id}
+    )
+    application.delete()
+
+
+def _new_secret_value() -> str:
+    # 40 characters like Entra's secrets; token_urlsafe(30) carries 240 bits.
+    return secrets.token_urlsafe(30)
+
+
+@transaction.atomic
+def client_secret_add(
+    *, application: Application, actor: Actor, description: str = "", expires_days: int | None = None
+) -> tuple[ClientSecret, str]:
+    """Create a secret; the plaintext is returned once here and never stored (SPEC §5)."""
+    if application.is_public:
+        raise ValidationError(
+            f"'{application.name}' is a public client; public clients do not use secrets (AADB2C90084)."
+        )
+    days = settings.CLIENT_SECRET_DEFAULT_DAYS if expires_days is None else expires_days
+    if not 1 <= days <= SECRET_MAX_DAYS:
+        raise ValidationError(f"A secret must expire in 1 to {SECRET_MAX_DAYS} days (got {days}).")
+    value = _new_secret_value()
+    now = timezone.now()
+    secret = ClientSecret(
+        application=application, description=description.strip()[:256], hint=value[:3],
+        secret_hash=make_password(value, hasher=CLIENT_SECRET_HASHER),
+        created_at=now, expires_at=now + timedelta(days=days),
+    )
+    secret.save()
+    audit_record(actor=actor, action="client_secret.add", target=application, details={
+        "secret_id": str(secret.key_id), "hint": secret.hint, "expires_at": secret.expires_at.isoformat(),
+    })
+    return secret, value
+
+
+@transaction.atomic
+def client_secret_remove(*, secret: ClientSecret, actor: Actor) -> None:
+    audit_record(actor=actor, action="client_secret.remove", target=secret.application, details={
+        "secret_id": str(secret.key_id), "hint": secret.hint,
+    })
+    secret.delete()
+
+
+def _save_role(role: AppRole, spec: AppRoleSpec) -> AppRole:
+    role.value, role.display_name, role.description = spec.value, spec.display_name, spec.description
+    role.allow_application = "Application" in spec.member_types
+    role.allow_user = "User" in spec.member_types
+    role.is_enabled = spec.enabled
+    _validate_full(role, exclude=["application"])
+    role.save()
+    return role
+
+
+@transaction.atomic
+def app_role_add(
+    *,
+    application: Application,
+    actor: Actor,
+    value: str,
+    display_name: str = "",
+    description: str = "",
+    member_types: Iterable[str] | str = ("Application",),
+    role_id: uuid.UUID | None = None,
+    enabled: bool = True,
+) -> AppRole:
+    """Define an app role on an API (B2C: `appRoles`; the value appears in `scp` and `roles`)."""
+    spec = AppRoleSpec(
+        role_id=role_id or uuid.uuid4(), value=validate_role_value(value), display_name=display_name or value,
+        description=description, member_types=parse_member_types(list(member_types) if not isinstance(
+            member_types, str) else member_types), enabled=enabled,
+    )
+    if application.app_roles.filter(value=spec.value).exists():
+        raise ValidationError(f"'{application.name}' already has an app role '{spec.value}'.", code="duplicate")
+    role = _save_role(AppRole(application=application, role_id=spec.role_id), spec)
+    audit_record(actor=actor, action="app_role.add", target=application, details={
+        "role_id": str(role.role_id), "value": role.value, "member_types": role.member_types,
+    })
+    return role
+
+
+@transaction.atomic
+def app_roles_import_manifest(*, application: Application, actor: Actor, manifest: str) -> list[AppRole]:
+    """Create or update app roles from pasted `appRoles` JSON, matched by id; all or nothing."""
+    specs = parse_app_roles(manifest)
+    existing = {r.role_id: r for r in application.app_roles.all()}
+    imported_ids = {s.role_id for s in specs}
+    kept_values = {r.value for r in existing.values() if r.role_id not in imported_ids}
+    clash = next((s.value for s in specs if s.value in kept_values), None)
+    if clash:
+        raise ValidationError(f"'{application.name}' already has an app role '{clash}' with another id.")
+    # Park the values of the roles being updated first, so swapping two values cannot trip the
+    # per-app uniqueness constraint halfway through.
+    for role in existing.values():
+        if role.role_id in imported_ids:
+            role.value = f"__importing__{role.role_id}"
+            role.save(update_fields=["value"])
+    roles = [
+        _save_role(existing.get(s.role_id) or AppRole(application=application, role_id=s.role_id), s) for s in specs
+    ]
+    audit_record(actor=actor, action="app_role.import", target=application, details={
+        "values": [r.value for r in roles],
+    })
+    return roles
+
+
+@transaction.atomic
+def delegated_scope_add(
+    *, application: Application, actor: Actor, value: str, display_name: str = "", description: str = ""
+) -> DelegatedScope:
+    """Expose a delegated scope on an API (B2C: "Expose an API")."""
+    validate_role_value(value)
+    if application.scopes.filter(value=value).exists():
+        raise ValidationError(f"'{application.name}' already exposes a scope '{value}'.", code="duplicate")
+    scope = DelegatedScope(application=application, value=value, display_name=display_name or value,
+                           description=description)
+    _validate_full(scope, exclude=["application"])
+    scope.save()
+    audit_record(actor=actor, action="scope.add", target=application, details={"value": value})
+    return scope
+
+
+def _resolve_permission_target(api: Application, value: str) -> dict:
+    role = api.app_roles.filter(value=value).first()
+    if role is not None:
+        if not role.allow_application:
+            raise ValidationError(f"App role '{value}' on '{api.name}' does not allow member type Application.")
+        return {"app_role": role}
+    scope = api.scopes.filter(value=value).first()
+    if scope is not None:
+        return {"scope": scope}
+    raise ValidationError(f"'{api.name}' has no app role or scope '{value}'.", code="unknown_permission")
+
+
+@transaction.atomic
+def permission_add(
+    *, client: Application, api: Application, values: Iterable[str], actor: Actor
+) -> list[RequiredPermission]:
+    """The client requests app roles or scopes on an API; already-requested ones are left as they are."""
+    values = list(dict.fromkeys(values))
+    if not values:
+        raise ValidationError("Name at least one app role or scope.")
+    targets = [_resolve_permission_target(api, v) for v in values]  # validate all before writing any
+    added = []
+    for target in targets:
+        permission, created = RequiredPermission.objects.get_or_create(client=client, **target)
+        if created:
+            added.append(permission)
+    if added:
+        audit_record(actor=actor, action="permission.add", target=client, details={
+            "api": api.client_id, "values": [p.target.value for p in added],
+        })
+    return added
+
+
+@transaction.atomic
+def permission_remove(*, permission: RequiredPermission, actor: Actor) -> None:
+    audit_record(actor=actor, action="permission.remove", target=permission.client, details={
+        "api": permission.api.client_id, "value": permission.target.value,
+    })
+    permission.delete()
+
+
+@transaction.atomic
+def admin_consent_grant(*, client: Application, actor: Actor) -> list[ConsentGrant]:
+    """"Grant admin consent for {tenant}": tenant-wide consent to every requested permission."""
+    created = []
+    for permission in client.required_permissions.select_related("app_role", "scope"):
+        target = {"app_role": permission.app_role} if permission.app_role_id else {"scope": permission.scope}
+        try:
+            with transaction.atomic():
+                grant, was_created = ConsentGrant.objects.get_or_create(
+                    client=client, user=None, **target,
+                    defaults={"granted_by": actor if not isinstance(actor, str | None) else None,
+                              "granted_by_label": actor_label(actor)},
+                )
+        except IntegrityError:  # a concurrent grant won; it is granted either way
+            continue
+        if was_created:
+            created.append(grant)
+    audit_record(actor=actor, action="consent.grant", target=client, details={
+        "granted": [g.target.value for g in created],
+    })
+    return created
+
+
+@transaction.atomic
+def admin_consent_revoke(*, client: Application, actor: Actor) -> int:
+    """Withdraw the tenant-wide consent given to the client (per-user consents stay)."""
+    grants = ConsentGrant.objects.filter(client=client, user__isnull=True)
+    values = [g.target.value for g in grants.select_related("app_role", "scope")]
+    grants.delete()
+    audit_record(actor=actor, action="consent.revoke", target=client, details={"revoked": values})
+    return len(values)
+

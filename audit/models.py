@@ -1,0 +1,50 @@
+"""Sign-in events (token outcomes) and audit events (admin changes), SPEC §5."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEvent(models.Model):
+    """One admin change: who, what, when. Written by services, so admin and commands alike."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField("actor", max_length=150)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField("target", max_length=256)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_repr}"
+
+
+class SignInEvent(models.Model):
+    """One token request outcome: when, who, which app, which IP, result code."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sign_in_name = models.CharField(max_length=256, blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    policy_id = models.CharField(max_length=128, blank=True)
+    grant_type = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    error = models.CharField(max_length=64, blank=True)
+    result_code = models.CharField(max_length=32, blank=True, help_text="B2C code, e.g. AADB2C90225")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        outcome = "success" if self.succeeded else (self.result_code or self.error)
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.grant_type} {self.client_id} {outcome}"

@@ -1,0 +1,40 @@
+"""Signing-key rotation (SPEC §3): a new active key; old ones stay published until their tokens expire."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import Actor, audit_record
+from identity.keys import crypto
+from identity.keys.models import SigningKey
+from policies.models import TOKEN_MINUTES_MAX
+
+# A retired key signed tokens that live at most B2C's longest token lifetime; five minutes of slack
+# cover clock skew between us and the resource servers.
+RETIRED_KEY_PUBLISHED_FOR = timedelta(minutes=TOKEN_MINUTES_MAX + 5)
+
+
+@transaction.atomic
+def signing_key_rotate(*, actor: Actor, key_size: int = crypto.RSA_KEY_SIZE) -> SigningKey:
+    """Create a new active key and retire the previous one (still published for a while)."""
+    private_key = crypto.generate_rsa_private_key(key_size)
+    kid, public_jwk = crypto.public_jwk_for(private_key)
+    now = timezone.now()
+    retired = list(SigningKey.objects.select_for_update().filter(active=True))
+    SigningKey.objects.filter(pk__in=[k.pk for k in retired]).update(
+        active=False, retired_at=now, published_until=now + RETIRED_KEY_PUBLISHED_FOR
+    )
+    key = SigningKey.objects.create(
+        kid=kid, key_size=key_size, public_jwk=public_jwk, active=True, created_at=now,
+        private_key_encrypted=crypto.encrypt_private_pem(crypto.private_key_to_pem(private_key)),
+    )
+    audit_record(actor=actor, action="signing_key.rotate", target=key, details={
+        "kid": kid, "retired": [k.kid for k in retired],
+    })
+    return key
+
+
+def signing_key_ensure(*, actor: Actor) -> SigningKey:
+    """The active key, created on first use."""
+    return SigningKey.objects.filter(active=True).first() or signing_key_rotate(actor=actor)

@@ -1,0 +1,167 @@
+"""Trustframe settings: the only module that reads the environment (SPEC §1).
+
+Every variable is listed, with a comment, in `.env.example`. Secrets and public URLs have
+defaults only when DEBUG is on, so a misconfigured production start fails loudly.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.FileAwareEnv(
+    DEBUG=(bool, False),
+    ALLOWED_HOSTS=(list, []),
+    CSRF_TRUSTED_ORIGINS=(list, []),
+    LOG_LEVEL=(str, "INFO"),
+    ARGON2_TIME_COST=(int, 2),
+    ARGON2_MEMORY_COST_KIB=(int, 19456),
+    ARGON2_PARALLELISM=(int, 1),
+    CLIENT_SECRET_DEFAULT_DAYS=(int, 180),
+    SECURE_SSL_REDIRECT=(bool, None),
+    SECURE_HSTS_SECONDS=(int, None),
+    SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, True),
+    SECURE_HSTS_PRELOAD=(bool, True),
+    TRUSTED_PROXY_SSL_HEADER=(bool, False),
+)
+if (BASE_DIR / ".env").is_file():
+    environ.FileAwareEnv.read_env(BASE_DIR / ".env")
+
+DEBUG = env("DEBUG")
+
+# Development defaults exist only with DEBUG on; production must configure these explicitly.
+SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-do-not-use-in-production" if DEBUG else None)
+ALLOWED_HOSTS = env("ALLOWED_HOSTS") or (["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+
+IDENTITY_TENANT_NAME = env("IDENTITY_TENANT_NAME", default="trustframe.onmicrosoft.com" if DEBUG else None)
+IDENTITY_BASE_URL = env("IDENTITY_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else None).rstrip("/")
+# Key material for encrypting signing keys at rest; falls back to SECRET_KEY so a single secret
+# suffices, but a separate value lets SECRET_KEY rotate without re-encrypting signing keys.
+IDENTITY_KEY_SECRET = env("IDENTITY_KEY_SECRET", default=SECRET_KEY)
+CLIENT_SECRET_DEFAULT_DAYS = env("CLIENT_SECRET_DEFAULT_DAYS")
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    # Before our apps, so that applications/admin.py can replace DOT's admin registrations.
+    "oauth2_provider",
+    "identity",
+    "accounts",
+    "applications",
+    "policies",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "identity.urls"
+WSGI_APPLICATION = "identity.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+
+# Argon2id first (SPEC §1), at OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 MiB per
+# verification keeps a login storm within memory. Changing the parameters rehashes on next sign-in.
+ARGON2_TIME_COST = env("ARGON2_TIME_COST")
+ARGON2_MEMORY_COST_KIB = env("ARGON2_MEMORY_COST_KIB")
+ARGON2_PARALLELISM = env("ARGON2_PARALLELISM")
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    # Server-generated client secrets carry ~180 bits of entropy: a salted SHA-256 is enough and
+    # costs microseconds, where Argon2 would cost ~20 ms on every client authentication.
+    "applications.hashers.ClientSecretHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.MaximumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Production hardening; `manage.py check --deploy` is clean with DEBUG off.
+SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT") if env("SECURE_SSL_REDIRECT") is not None else not DEBUG
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env("SECURE_HSTS_SECONDS") if env("SECURE_HSTS_SECONDS") is not None else (
+    0 if DEBUG else 31536000
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env("SECURE_HSTS_PRELOAD")
+if env("TRUSTED_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "applications.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "applications.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "applications.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "applications.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "applications.Grant"
+OAUTH2_PROVIDER = {
+    "CLIENT_SECRET_HASHER": "client_secret_sha256",
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if not DEBUG else ["http", "https"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    "loggers": {
+        # oauthlib logs issued tokens at DEBUG: never let it below INFO.
+        "oauthlib": {"level": "INFO"},
+        "oauth2_provider": {"level": "INFO"},
+    },
+}

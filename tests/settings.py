@@ -1,0 +1,19 @@
+"""Test settings: production settings with test values for what production must configure.
+
+The environment still wins (CI points DATABASE_URL at PostgreSQL and REDIS_URL at Redis).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("IDENTITY_TENANT_NAME", "contoso.onmicrosoft.com")
+os.environ.setdefault("IDENTITY_BASE_URL", "https://login.contoso.test")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
+
+from identity.settings import *  # noqa: E402,F403
+
+# A fast hasher first, except in tests that are about hashing (they ask for Argon2 explicitly).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+TESTING_FAST_HASHER = True
