@@ -150,7 +150,21 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "client_secret_sha256",
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Refresh tokens at rest are a SHA-256 checksum only (RFC 9700 §4.14; SPEC §4.2).
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "PKCE_REQUIRED": True,
+    # RFC 9700 behaviour everywhere DOT 3.x still defaults to the legacy one. The password-grant gate too:
+    # DOT's generic ROPC stays off; ours is a per-app capability (SPEC §4.1) decided by our own
+    # validate_grant_type, which never consults DOT's gate (so DOT's deprecation warning never fires).
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if not DEBUG else ["http", "https"],
 }
 

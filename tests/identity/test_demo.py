@@ -1,0 +1,27 @@
+"""The demo tenant `make run` creates (README quick start)."""
+
+import pytest
+from django.contrib.auth.hashers import check_password
+
+from applications.models import Application, ClientSecret
+from applications.selectors import roles_consented
+from identity.demo import curl_commands, demo_tenant_create, directory_is_empty
+from identity.keys.models import SigningKey
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_tenant_has_what_the_curl_commands_need(db):
+    assert directory_is_empty()
+    demo = demo_tenant_create(actor="tests")
+    assert not directory_is_empty()
+    native = Application.objects.get(client_id=demo.native_client_id)
+    assert native.is_public and native.ropc_enabled
+    api = Application.objects.get(app_id_uri=demo.api_app_id_uri)
+    daemon = Application.objects.get(client_id=demo.daemon_client_id)
+    assert roles_consented(client=daemon, api=api) == ["app.read", "app.write"]
+    assert check_password(demo.daemon_client_secret, ClientSecret.objects.get(application=daemon).secret_hash)
+    assert SigningKey.objects.filter(active=True).exists()
+    commands = dict(curl_commands(demo, "http://127.0.0.1:8000"))
+    assert "grant_type=password" in commands["ROPC sign-in (native app)"]
+    assert f"{demo.api_app_id_uri}/.default" in commands["Client credentials (client_secret_post)"]

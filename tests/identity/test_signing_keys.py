@@ -1,0 +1,60 @@
+"""Signing keys (SPEC §3): RSA ≥ 2048 in the database, private part encrypted, rotation keeps old keys."""
+
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from identity.keys import crypto, selectors
+from identity.keys.models import SigningKey
+from identity.keys.services import RETIRED_KEY_PUBLISHED_FOR, signing_key_ensure, signing_key_rotate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rotation_creates_an_active_2048_bit_rsa_key(db):
+    key = signing_key_rotate(actor="tests")
+    kid, private_key = selectors.active_signing_key()
+    assert kid == key.kid and isinstance(private_key, rsa.RSAPrivateKey) and private_key.key_size >= 2048
+    assert key.public_jwk["kid"] == kid and key.public_jwk["alg"] == "RS256" and "d" not in key.public_jwk
+
+
+def test_the_private_key_is_encrypted_at_rest(db):
+    key = signing_key_rotate(actor="tests")
+    stored = SigningKey.objects.values_list("private_key_encrypted", flat=True).get(pk=key.pk)
+    assert "PRIVATE KEY" not in stored
+    assert b"BEGIN PRIVATE KEY" in crypto.decrypt_private_pem(stored)
+
+
+def test_a_changed_key_secret_cannot_read_the_key(settings, db):
+    key = signing_key_rotate(actor="tests")
+    settings.IDENTITY_KEY_SECRET = "another-secret"
+    with pytest.raises(crypto.KeyDecryptionError, match="IDENTITY_KEY_SECRET"):
+        crypto.decrypt_private_pem(key.private_key_encrypted)
+
+
+def test_rotation_keeps_the_old_key_published_until_its_tokens_expire(db):
+    old = signing_key_rotate(actor="tests")
+    new = signing_key_rotate(actor="tests")
+    old.refresh_from_db()
+    assert not old.active and old.retired_at is not None
+    assert old.published_until - old.retired_at == RETIRED_KEY_PUBLISHED_FOR >= timedelta(hours=24)
+    assert [k["kid"] for k in selectors.jwks()["keys"]] == [new.kid, old.kid]
+    SigningKey.objects.filter(pk=old.pk).update(published_until=timezone.now() - timedelta(seconds=1))
+    assert [k["kid"] for k in selectors.jwks()["keys"]] == [new.kid]
+
+
+def test_only_one_key_is_active(db):
+    key = signing_key_rotate(actor="tests")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SigningKey.objects.create(kid="x", key_size=2048, public_jwk={}, private_key_encrypted="x", active=True)
+    assert signing_key_ensure(actor="tests") == key
+
+
+def test_keys_smaller_than_2048_bits_are_refused(db):
+    with pytest.raises(ValueError, match="2048"):
+        crypto.generate_rsa_private_key(1024)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SigningKey.objects.create(kid="x", key_size=1024, public_jwk={}, private_key_encrypted="x")
