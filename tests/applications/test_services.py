@@ -46,6 +46,6 @@ def test_consent_grants_requested_roles_and_selector_reads_them(daemon_app, api_
 
 
 def test_unknown_permission_writes_nothing(daemon_app, api_app):
-    with pytest.raises(ValidationError, match="no app role or scope 'app.delete'"):
+    with pytest.raises(ValidationError, match=r"no app role or scope 'app\.delete'"):
         services.permission_add(client=daemon_app, api=api_app, values=["app.read", "app.delete"], actor=ACTOR)
     assert not daemon_app.required_permissions.exists()

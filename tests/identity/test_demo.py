@@ -25,3 +25,24 @@ def test_the_demo_tenant_has_what_the_curl_commands_need(db):
     commands = dict(curl_commands(demo, "http://127.0.0.1:8000"))
     assert "grant_type=password" in commands["ROPC sign-in (native app)"]
     assert f"{demo.api_app_id_uri}/.default" in commands["Client credentials (client_secret_post)"]
+
+
+def test_demotenant_creates_once_and_prints_the_commands_again(tmp_path):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    credentials = tmp_path / "demo.json"
+    out = StringIO()
+    call_command("demotenant", "--credentials-file", str(credentials), "--json", stdout=out)
+    first = json.loads(out.getvalue())
+    assert first["created"] and oct(credentials.stat().st_mode & 0o777) == "0o600"
+    out = StringIO()
+    call_command("demotenant", "--credentials-file", str(credentials), "--json", stdout=out)
+    second = json.loads(out.getvalue())
+    assert not second["created"] and second["commands"] == first["commands"]
+    assert Application.objects.count() == 3
+    out = StringIO()
+    call_command("demotenant", stdout=out)
+    assert "not empty" in out.getvalue()

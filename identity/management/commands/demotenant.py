@@ -1,0 +1,57 @@
+"""`manage.py demotenant`: the demo tenant of `make run`, created only in an empty directory."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandParser
+
+from identity.demo import DemoTenant, curl_commands, demo_tenant_create, directory_is_empty
+from identity.management.base import Output, TrustframeCommand
+
+
+class Command(TrustframeCommand):
+    help = (
+        "Create a demo tenant (ROPC policy, native app, API with app roles, consented daemon, demo user) "
+        "if the directory is empty, and print curl commands that work against it."
+    )
+
+    def add_command_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--credentials-file", type=Path,
+            help="Keep the demo's generated password and secret here (mode 0600) so later runs can print "
+            "the commands again. Development only: it holds a plaintext secret.",
+        )
+        parser.add_argument("--base-url", default=None, help="Origin for the commands (default IDENTITY_BASE_URL).")
+
+    def run(self, **options: Any) -> Output:
+        path: Path | None = options["credentials_file"]
+        created = directory_is_empty()
+        if created:
+            demo = demo_tenant_create(actor=self.actor)
+            if path is not None:
+                _write_private(path, json.dumps(demo.as_dict(), indent=2))
+        elif path is not None and path.is_file():
+            demo = DemoTenant(**json.loads(path.read_text()))
+        else:
+            return Output({"created": False}, ["The directory is not empty: no demo tenant was created."])
+        commands = curl_commands(demo, options["base_url"] or settings.IDENTITY_BASE_URL)
+        data = {"created": created, **demo.as_dict(), "commands": dict(commands)}
+        lines = [
+            "Demo tenant created." if created else "Demo tenant (from an earlier run).",
+            f"  user {demo.username} / password {demo.password}",
+            f"  native app {demo.native_client_id}, daemon {demo.daemon_client_id}, API {demo.api_app_id_uri}",
+            "",
+        ]
+        for title, command in commands:
+            lines += [f"# {title}", command, ""]
+        return Output(data, lines)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
