@@ -160,6 +160,9 @@ def app_role_add(
     )
     if application.app_roles.filter(value=spec.value).exists():
         raise ValidationError(f"'{application.name}' already has an app role '{spec.value}'.", code="duplicate")
+    # _save_role's full_clean excludes `application`, so it cannot see the per-app id constraint.
+    if application.app_roles.filter(role_id=spec.role_id).exists():
+        raise ValidationError(f"'{application.name}' already has an app role with id {spec.role_id}.", code="duplicate")
     role = _save_role(AppRole(application=application, role_id=spec.role_id), spec)
     audit_record(actor=actor, action="app_role.add", target=application, details={
         "role_id": str(role.role_id), "value": role.value, "member_types": role.member_types,
