@@ -12,7 +12,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 
-from identity.settings import *  # noqa: E402,F403
+from identity.settings import *  # noqa: F403
 
 # A fast hasher first, except in tests that are about hashing (they ask for Argon2 explicitly).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
