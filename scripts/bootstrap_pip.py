@@ -9,15 +9,19 @@ import json
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 
 def main() -> None:
-    with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as response:
+    index = "https://pypi.org/pypi/pip/json"
+    with urllib.request.urlopen(index, timeout=60) as response:
         release = json.load(response)
     wheel = next(f for f in release["urls"] if f["packagetype"] == "bdist_wheel")
-    with urllib.request.urlopen(wheel["url"], timeout=120) as response:  # noqa: S310
+    # Mirrors may answer with URLs relative to the JSON document.
+    url = urllib.parse.urljoin(index, wheel["url"])
+    with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310
         data = response.read()
     if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
         sys.exit("pip wheel checksum mismatch")
@@ -25,7 +29,6 @@ def main() -> None:
         path = Path(tmp) / wheel["filename"]
         path.write_bytes(data)
         subprocess.check_call([sys.executable, f"{path}/pip", "install", "--no-index", str(path)])  # noqa: S603
-
 
 if __name__ == "__main__":
     main()
