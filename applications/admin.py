@@ -1,11 +1,316 @@
-"""Admin for app registrations (SPEC §6)."""
+"""Admin for app registrations (SPEC §6): register, secrets shown once, app roles, permissions, consent.
 
-from django.contrib import admin
+Every write goes through `applications.services` with the signed-in admin as actor, so each change
+leaves an AuditEvent.
+"""
 
-from applications.models import AccessToken, Grant, IDToken, RefreshToken
-from applications.models import Application as _Application
+import uuid
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from applications import selectors, services
+from applications.forms import (
+    ApplicationForm,
+    AppRoleInlineForm,
+    AppRolesManifestForm,
+    ClientSecretForm,
+    DelegatedScopeInlineForm,
+    PermissionAddForm,
+    UniqueValueFormSet,
+)
+from applications.models import (
+    AccessToken,
+    Application,
+    AppRole,
+    ClientSecret,
+    DelegatedScope,
+    Grant,
+    IDToken,
+    RedirectUri,
+    RefreshToken,
+)
+from identity.admin import ServiceErrorsMixin
+from identity.tenant import tenant_name
 
 # DOT registers admin classes for the swapped models that edit columns we removed; ours replace them.
-for _model in (_Application, AccessToken, RefreshToken, IDToken, Grant):
+for _model in (Application, AccessToken, RefreshToken, IDToken, Grant):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+
+
+class RedirectUriInline(admin.TabularInline):
+    model = RedirectUri
+    extra = 0
+    fields = ["uri"]
+    verbose_name_plural = "redirect URIs"
+
+
+class ClientSecretInline(admin.TabularInline):
+    """Secrets are listed by hint only; values exist only on the page that created them."""
+
+    model = ClientSecret
+    extra = 0
+    fields = ["hint", "description", "created_at", "expires_at", "status"]
+    readonly_fields = fields
+    verbose_name_plural = "client secrets (tick Delete and save to remove one)"
+
+    @admin.display(description="status")
+    def status(self, obj: ClientSecret) -> str:
+        return "Expired" if obj.is_expired else "Active"
+
+    def has_add_permission(self, request: HttpRequest, obj: Application | None = None) -> bool:
+        return False  # "New client secret" creates them, so the value can be shown once
+
+
+class AppRoleInline(admin.TabularInline):
+    model = AppRole
+    form = AppRoleInlineForm
+    formset = UniqueValueFormSet
+    extra = 0
+    fields = ["role_id", "value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
+    readonly_fields = ["role_id"]
+    verbose_name_plural = "app roles (appRoles)"
+
+
+class DelegatedScopeInline(admin.TabularInline):
+    model = DelegatedScope
+    form = DelegatedScopeInlineForm
+    formset = UniqueValueFormSet
+    extra = 0
+    fields = ["scope_id", "value", "display_name", "description", "is_enabled"]
+    readonly_fields = ["scope_id"]
+    verbose_name_plural = "delegated scopes (Expose an API)"
+
+
+@admin.register(Application)
+class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+    form = ApplicationForm
+    change_form_template = "admin/applications/application/change_form.html"
+    view_on_site = False  # DOT's get_absolute_url points at its own management views, not mounted here
+    list_display = ["name", "client_id", "client_type_label", "ropc_enabled", "app_id_uri", "enabled"]
+    list_display_links = ["name", "client_id"]
+    list_filter = ["client_type", "ropc_enabled", "enabled"]
+    search_fields = ["name", "client_id", "app_id_uri"]
+    ordering = ["name"]
+
+    @admin.display(description="client type", ordering="client_type")
+    def client_type_label(self, obj: Application) -> str:
+        return "Public" if obj.is_public else "Confidential"
+
+    # ---- the form -------------------------------------------------------------------------------
+
+    def get_fieldsets(self, request: HttpRequest, obj: Application | None = None) -> list:
+        if obj is None:
+            return [
+                (None, {"fields": ["name", "client_type", "ropc_enabled", "app_id_uri"]}),
+                ("Client id", {"fields": ["client_id"], "description": (
+                    "A new UUID is proposed. Replace it only to keep the client id of an app migrated from B2C."
+                )}),
+            ]
+        return [
+            (None, {"fields": ["name", "client_id", "object_id", "service_principal_id", "client_type",
+                               "ropc_enabled", "app_id_uri", "enabled"]}),
+            ("API permissions", {"fields": ["permissions_status"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Application | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["client_id", "object_id", "service_principal_id", "permissions_status"]
+
+    def get_inlines(self, request: HttpRequest, obj: Application | None) -> list:
+        inlines = [RedirectUriInline, AppRoleInline, DelegatedScopeInline]
+        return [*inlines, ClientSecretInline] if obj is not None and not obj.is_public else inlines
+
+    @admin.display(description="requested permissions")
+    def permissions_status(self, obj: Application) -> str:
+        rows = selectors.permissions_with_status(obj)
+        link = reverse("admin:applications_application_permissions", args=[obj.pk])
+        if not rows:
+            return format_html('None requested. <a href="{}">Request API permissions</a>', link)
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>", (
+            (r.permission.api.name, r.permission.target.value, r.permission.kind,
+             "tf-granted" if r.granted else "tf-not-granted", r.status) for r in rows
+        ))
+        return format_html(
+            "<table><thead><tr><th>API</th><th>Permission</th><th>Type</th><th>Status</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">Manage permissions and admin consent</a></p>', body, link,
+        )
+
+    # ---- writes through the services ------------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Application, form: ApplicationForm, change: bool) -> None:
+        if change:
+            obj.save()
+            if form.changed_data:
+                services.application_record_edit(application=obj, changed=form.changed_data, actor=request.user)
+            return
+        app = services.application_register(
+            actor=request.user, name=obj.name, public=obj.is_public, ropc=obj.ropc_enabled,
+            client_id=obj.client_id, app_id_uri=obj.app_id_uri,
+        )
+        # The admin keeps using the object its form built (the inlines point at it): make it the saved row.
+        obj.__dict__.update(app.__dict__)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        app = form.instance
+        instances = formset.save(commit=False)
+        if formset.model is ClientSecret:
+            for secret in formset.deleted_objects:
+                services.client_secret_remove(secret=secret, actor=request.user)
+            return
+        label = formset.model._meta.verbose_name
+        changes = []
+        for obj in formset.deleted_objects:
+            changes.append(f"{label} removed: {obj}")
+            obj.delete()
+        changed_fields = {obj.pk: fields for obj, fields in formset.changed_objects}
+        for obj in instances:
+            if obj.pk is not None:
+                obj.save()
+                changes.append(f"{label} changed: {obj} ({', '.join(changed_fields.get(obj.pk, []))})")
+            elif formset.model is AppRole:
+                services.app_role_add(
+                    application=app, actor=request.user, value=obj.value, display_name=obj.display_name,
+                    description=obj.description, member_types=obj.member_types, role_id=obj.role_id,
+                    enabled=obj.is_enabled,
+                )
+            elif formset.model is DelegatedScope:
+                scope = services.delegated_scope_add(
+                    application=app, actor=request.user, value=obj.value, display_name=obj.display_name,
+                    description=obj.description,
+                )
+                if not obj.is_enabled:
+                    DelegatedScope.objects.filter(pk=scope.pk).update(is_enabled=False)
+                    changes.append(f"{label} disabled: {scope}")
+            else:
+                obj.save()
+                changes.append(f"{label} added: {obj}")
+        if changes:
+            services.application_record_edit(application=app, changed=changes, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Application) -> None:
+        services.application_delete(application=obj, actor=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for app in queryset:
+            services.application_delete(application=app, actor=request.user)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            term = uuid.UUID(search_term.strip())
+        except ValueError:
+            return queryset, may_have_duplicates
+        ids = Q(object_id=term) | Q(service_principal_id=term)
+        return queryset | self.model.objects.filter(ids), may_have_duplicates
+
+    # ---- pages of their own: secrets, manifest import, permissions -------------------------------
+
+    def get_urls(self) -> list:
+        def view(func, name: str):
+            return path(f"<path:object_id>/{name}/", self.admin_site.admin_view(func),
+                        name=f"applications_application_{name.replace('-', '_')}")
+
+        return [
+            view(self.secret_add_view, "new-secret"),
+            view(self.manifest_view, "app-roles-json"),
+            view(self.permissions_view, "permissions"),
+            *super().get_urls(),
+        ]
+
+    def secret_add_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """"New client secret": the value is rendered in this response only, never stored or messaged."""
+        app = self.get_object_or_denied(request, object_id)
+        error = None
+        if app.is_public:
+            error = (f"'{app.name}' is a public client; public clients cannot keep a secret and do not get one. "
+                     "Change its client type to Confidential first if it is a server app.")
+        form = ClientSecretForm(request.POST or None) if error is None else None
+        if form is not None and request.method == "POST" and form.is_valid():
+            try:
+                secret, value = services.client_secret_add(
+                    application=app, actor=request.user, description=form.cleaned_data["description"],
+                    expires_days=form.cleaned_data["expires_days"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                response = TemplateResponse(request, "admin/applications/application/secret_created.html",
+                                            self.page_context(request, app, "Client secret created",
+                                                              secret=secret, value=value))
+                response["Cache-Control"] = "no-store"
+                return response
+        context = self.page_context(request, app, "New client secret", form=form, error=error,
+                                    submit_label="Add secret")
+        return TemplateResponse(request, "admin/applications/application/secret_add.html", context)
+
+    def manifest_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Paste the `appRoles` JSON of an Azure manifest; all roles are validated before any is written."""
+        app = self.get_object_or_denied(request, object_id)
+        form = AppRolesManifestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                roles = services.app_roles_import_manifest(
+                    application=app, actor=request.user, manifest=form.cleaned_data["manifest"]
+                )
+            except ValidationError as exc:
+                form.add_error("manifest", exc)
+            else:
+                self.message_user(request, f"Imported {len(roles)} app role(s): "
+                                           f"{', '.join(r.value for r in roles) or 'none'}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:applications_application_change", args=[app.pk]))
+        context = self.page_context(request, app, "Paste appRoles JSON", form=form, submit_label="Import app roles",
+                                    roles=app.app_roles.all())
+        return TemplateResponse(request, "admin/applications/application/manifest.html", context)
+
+    def permissions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """API permissions with their consent status; request, remove, grant and revoke admin consent."""
+        app = self.get_object_or_denied(request, object_id)
+        action = request.POST.get("action") if request.method == "POST" else None
+        form = PermissionAddForm(request.POST if action == "add" else None, client=app)
+        if action in ("grant", "revoke", "remove"):
+            self._permission_action(request, app, action)
+            return HttpResponseRedirect(request.path)
+        if action == "add" and form.is_valid():
+            try:
+                with transaction.atomic():  # one API's bad value leaves the others unrequested too
+                    added = [p for api, values in form.by_api().items()
+                             for p in services.permission_add(client=app, api=api, values=values, actor=request.user)]
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(request, f"Requested {len(added)} permission(s). They are not granted "
+                                           "until an admin grants consent.", messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+        context = self.page_context(
+            request, app, "API permissions", form=form, rows=selectors.permissions_with_status(app),
+            tenant=tenant_name(), submit_label="Request permissions",
+        )
+        return TemplateResponse(request, "admin/applications/application/permissions.html", context)
+
+    def _permission_action(self, request: HttpRequest, app: Application, action: str) -> None:
+        if action == "grant":
+            granted = services.admin_consent_grant(client=app, actor=request.user)
+            self.message_user(request, f"Admin consent granted for {tenant_name()} "
+                                       f"({len(granted)} newly granted permission(s)).", messages.SUCCESS)
+        elif action == "revoke":
+            count = services.admin_consent_revoke(client=app, actor=request.user)
+            self.message_user(request, f"Admin consent revoked ({count} permission(s)).", messages.SUCCESS)
+        else:
+            pk = request.POST.get("permission", "")
+            permission = app.required_permissions.filter(pk=pk).first() if pk.isdigit() else None
+            if permission is None:
+                self.message_user(request, "That permission is no longer requested.", messages.WARNING)
+                return
+            services.permission_remove(permission=permission, actor=request.user)
+            self.message_user(request, f"Removed {permission.target.value}.", messages.SUCCESS)
+

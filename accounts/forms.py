@@ -1,0 +1,110 @@
+"""Forms of the user admin (SPEC §6). Sign-in name and password rules are the services' own."""
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+
+from accounts import services
+from accounts.models import User
+from accounts.sign_in_names import normalize_sign_in_name
+
+_NEEDS_SIGN_IN_NAME = "Give a user name, an email address or both: the user signs in with them."
+
+
+class _SignInNamesMixin:
+    """Sign-in names are checked by the same functions `user_create` uses; unchanged ones pass as they are."""
+
+    def clean_username(self) -> str | None:
+        value = self.cleaned_data.get("username") or ""
+        if self.instance.pk and value.strip() and normalize_sign_in_name(value) == self.instance.username:
+            return self.instance.username
+        return services._clean_username(value)
+
+    def clean_email(self) -> str | None:
+        value = self.cleaned_data.get("email") or ""
+        if self.instance.pk and value.strip() and normalize_sign_in_name(value) == self.instance.email:
+            return self.instance.email
+        return services._clean_email(value)
+
+    def _require_a_sign_in_name(self, data: dict) -> None:
+        # On the field, so the model's own constraint check (which would repeat it, less clearly) is skipped.
+        if "username" in data and "email" in data and not data["username"] and not data["email"]:
+            self.add_error("username", _NEEDS_SIGN_IN_NAME)
+
+
+class UserAddForm(_SignInNamesMixin, forms.ModelForm):
+    password1 = forms.CharField(
+        label="Password", required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=format_html(
+            "Leave both password fields empty to create an account that cannot sign in with a password until "
+            "one is set.{}", password_validators_help_text_html(),
+        ),
+    )
+    password2 = forms.CharField(
+        label="Password confirmation", required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "display_name", "given_name", "surname", "is_active", "mfa_required",
+                  "password_expired"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self._require_a_sign_in_name(data)
+        password, confirmation = data.get("password1") or "", data.get("password2") or ""
+        if password != confirmation:
+            self.add_error("password2", "The two passwords do not match.")
+        elif password:
+            probe = User(username=data.get("username"), email=data.get("email"),
+                         display_name=data.get("display_name", ""))
+            try:
+                validate_password(password, probe)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class UserChangeForm(_SignInNamesMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["username", "email", "display_name", "given_name", "surname", "is_active", "mfa_required",
+                  "password_expired", "is_staff", "is_superuser"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self._require_a_sign_in_name(data)
+        return data
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="New password confirmation", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    force_change = forms.BooleanField(
+        label="Require a password change at next sign-in", required=False,
+        help_text="The user must choose a new password before signing in again (B2C: forceChangePasswordNextSignIn).",
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords do not match.")
+        elif data.get("password1"):
+            try:
+                validate_password(data["password1"], self.user)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
