@@ -19,7 +19,6 @@ from django.utils import timezone
 from accounts import services
 from accounts.forms import SetPasswordForm, UserAddForm, UserChangeForm
 from accounts.models import FederatedIdentity, User
-from audit.services import audit_record
 from identity.admin import ServiceErrorsMixin
 
 # Permissions here are "admin access" plus superuser; groups would be a second, unaudited path.
@@ -129,9 +128,7 @@ class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        # No user_delete service exists yet; the audit event is written here, in the same transaction.
-        audit_record(actor=request.user, action="user.delete", target=obj, details={"object_id": str(obj.object_id)})
-        obj.delete()
+        services.user_delete(user=obj, actor=request.user)
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -19,13 +19,13 @@ class _SignInNamesMixin:
         value = self.cleaned_data.get("username") or ""
         if self.instance.pk and value.strip() and normalize_sign_in_name(value) == self.instance.username:
             return self.instance.username
-        return services._clean_username(value)
+        return services.username_validate(value)
 
     def clean_email(self) -> str | None:
         value = self.cleaned_data.get("email") or ""
         if self.instance.pk and value.strip() and normalize_sign_in_name(value) == self.instance.email:
             return self.instance.email
-        return services._clean_email(value)
+        return services.email_validate(value)
 
     def _require_a_sign_in_name(self, data: dict) -> None:
         # On the field, so the model's own constraint check (which would repeat it, less clearly) is skipped.

@@ -10,7 +10,8 @@ from accounts.sign_in_names import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, is_ema
 from audit.services import Actor, audit_record
 
 
-def _clean_username(username: str | None) -> str | None:
+def username_validate(username: str | None) -> str | None:
+    """The normal form of a new user name, or ValidationError (malformed or taken)."""
     if username is None or not username.strip():
         return None
     normalized = normalize_sign_in_name(username)
@@ -23,7 +24,8 @@ def _clean_username(username: str | None) -> str | None:
     return normalized
 
 
-def _clean_email(email: str | None) -> str | None:
+def email_validate(email: str | None) -> str | None:
+    """The normal form of a new email sign-in name, or ValidationError (malformed or taken)."""
     if email is None or not email.strip():
         return None
     normalized = normalize_sign_in_name(email)
@@ -53,8 +55,8 @@ def user_create(
 ) -> User:
     """Create a local account. Without a password the account cannot sign in with ROPC."""
     user = User(
-        username=_clean_username(username),
-        email=_clean_email(email),
+        username=username_validate(username),
+        email=email_validate(email),
         display_name=display_name.strip(),
         given_name=given_name.strip(),
         surname=surname.strip(),
@@ -126,3 +128,10 @@ def user_record_edit(*, user: User, changed: list[str], actor: Actor, was_active
         user.save(update_fields=["refresh_tokens_valid_from"])
     audit_record(actor=actor, action="user.update", target=user, details={"changed": sorted(changed)})
     return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: Actor) -> None:
+    """Delete a user. Its refresh tokens outlive it so a later refresh is told AADB2C90128."""
+    audit_record(actor=actor, action="user.delete", target=user, details={"object_id": str(user.object_id)})
+    user.delete()

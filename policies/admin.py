@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from audit.services import audit_record
 from identity.admin import ServiceErrorsMixin
 from policies import models as m
 from policies import services
@@ -68,7 +67,7 @@ class PolicyForm(forms.ModelForm):
         probe = Policy(policy_id=data.get("policy_id", self.instance.policy_id),
                        **{f: data.get(f) for f in SETTINGS if f in data})
         try:
-            services._validate(probe)  # the rules policy_create_or_update applies
+            services.policy_validate(probe)  # the rules policy_create_or_update applies
         except ValidationError as exc:
             text = " ".join(exc.messages).lower()
             field = "rolling_refresh_token_lifetime_days" if "sliding window" in text else (
@@ -120,9 +119,7 @@ class PolicyAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: Policy) -> None:
-        # No policy_delete service exists yet; the audit event is written here, in the same transaction.
-        audit_record(actor=request.user, action="policy.delete", target=obj, details={"policy_id": obj.policy_id})
-        obj.delete()
+        services.policy_delete(policy=obj, actor=request.user)
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:

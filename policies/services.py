@@ -26,7 +26,7 @@ _CHOICES = {
 }
 
 
-def _validate(policy: Policy) -> None:
+def policy_validate(policy: Policy) -> None:
     if not re.fullmatch(m.POLICY_ID_REGEX, policy.policy_id):
         raise ValidationError(
             f"Invalid policy id '{policy.policy_id}': it must start with B2C_1_ or B2C_1A_ and contain only "
@@ -66,7 +66,7 @@ def policy_create_or_update(
             setattr(policy, field, value)
     if no_sliding_expiry:
         policy.rolling_refresh_token_lifetime_days = None
-    _validate(policy)
+    policy_validate(policy)
     policy.save()
     claims = list(output_claims) if output_claims is not None else (list(DEFAULT_OUTPUT_CLAIMS) if created else None)
     if claims is not None:
@@ -85,3 +85,9 @@ def policy_set_output_claims(*, policy: Policy, claim_types: Iterable[str]) -> N
     policy.output_claims.exclude(claim_type__in=claim_types).delete()
     for claim_type in claim_types:
         PolicyOutputClaim.objects.get_or_create(policy=policy, claim_type=claim_type)
+
+
+@transaction.atomic
+def policy_delete(*, policy: Policy, actor: Actor) -> None:
+    audit_record(actor=actor, action="policy.delete", target=policy, details={"policy_id": policy.policy_id})
+    policy.delete()
