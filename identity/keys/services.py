@@ -18,11 +18,27 @@ RETIRED_KEY_PUBLISHED_FOR = timedelta(minutes=TOKEN_MINUTES_MAX + 5)
 @transaction.atomic
 def signing_key_rotate(*, actor: Actor, key_size: int = crypto.RSA_KEY_SIZE) -> SigningKey:
     """Create a new active key and retire the previous one (still published for a while)."""
+    retired = list(SigningKey.objects.select_for_update().filter(active=True))
+    return _create_active_key(actor=actor, key_size=key_size, retiring=retired)
+
+
+@transaction.atomic
+def signing_key_ensure(*, actor: Actor) -> SigningKey:
+    """The active key, created on first use.
+
+    Checked and created in one transaction, and creating retires nothing: when two processes race on
+    a fresh database, the later insert fails on the one-active-key constraint (IntegrityError, or
+    "database is locked" on SQLite) instead of rotating the winner's key away. Callers may retry.
+    """
+    existing = SigningKey.objects.select_for_update().filter(active=True).first()
+    return existing or _create_active_key(actor=actor, key_size=crypto.RSA_KEY_SIZE, retiring=[])
+
+
+def _create_active_key(*, actor: Actor, key_size: int, retiring: list[SigningKey]) -> SigningKey:
     private_key = crypto.generate_rsa_private_key(key_size)
     kid, public_jwk = crypto.public_jwk_for(private_key)
     now = timezone.now()
-    retired = list(SigningKey.objects.select_for_update().filter(active=True))
-    SigningKey.objects.filter(pk__in=[k.pk for k in retired]).update(
+    SigningKey.objects.filter(pk__in=[k.pk for k in retiring]).update(
         active=False, retired_at=now, published_until=now + RETIRED_KEY_PUBLISHED_FOR
     )
     key = SigningKey.objects.create(
@@ -30,11 +46,6 @@ def signing_key_rotate(*, actor: Actor, key_size: int = crypto.RSA_KEY_SIZE) -> 
         private_key_encrypted=crypto.encrypt_private_pem(crypto.private_key_to_pem(private_key)),
     )
     audit_record(actor=actor, action="signing_key.rotate", target=key, details={
-        "kid": kid, "retired": [k.kid for k in retired],
+        "kid": kid, "retired": [k.kid for k in retiring],
     })
     return key
-
-
-def signing_key_ensure(*, actor: Actor) -> SigningKey:
-    """The active key, created on first use."""
-    return SigningKey.objects.filter(active=True).first() or signing_key_rotate(actor=actor)

@@ -1,0 +1,91 @@
+"""The issuer, the endpoint URLs and the OIDC discovery document of a policy (SPEC §2, §3).
+
+Every URL starts with settings.IDENTITY_BASE_URL, never with the request's Host header: a client
+that reaches us through another name (or an attacker's Host header) must still be told our public
+origin. Like B2C's metadata, the paths use the tenant *name* and the policy id in lower case.
+"""
+
+from django.conf import settings
+
+from identity.tenant import tenant_id, tenant_name
+from policies.models import Policy, PolicyOutputClaim
+
+# Claims every token or ID token may carry whatever the policy lists (SPEC §3 "Common claims").
+STANDARD_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "oid", "idp")
+GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+CLIENT_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
+# OIDC Discovery §3 requires response_types_supported. These are what the ROPC grant accepts as
+# `response_type` (SPEC §4.1) plus `code` for the authorize endpoint of a later milestone.
+RESPONSE_TYPES = ("code", "id_token", "token id_token")
+RESPONSE_MODES = ("query", "fragment", "form_post")
+# MSAL adds `profile` to every request, so it is accepted and advertised (notes/msal-python.md).
+SCOPES = ("openid", "offline_access", "profile")
+
+
+def _base() -> str:
+    return settings.IDENTITY_BASE_URL.rstrip("/")
+
+
+def policy_url(policy: Policy) -> str:
+    """`{base}/{tenant name}/{policy id, lower case}`: the prefix of every per-policy endpoint."""
+    return f"{_base()}/{tenant_name()}/{policy.policy_id.lower()}"
+
+
+def issuer_for(policy: Policy) -> str:
+    """The `iss` of tokens minted under this policy, by its token compatibility setting (SPEC §3, §5)."""
+    if policy.issuer_pattern == Policy.IssuerPattern.AUTHORITY_WITH_TFP:
+        return f"{_base()}/tfp/{tenant_id()}/{policy.policy_id.lower()}/v2.0/"
+    return f"{_base()}/{tenant_id()}/v2.0/"
+
+
+def token_endpoint_url(policy: Policy) -> str:
+    return f"{policy_url(policy)}/oauth2/v2.0/token"
+
+
+def authorization_endpoint_url(policy: Policy) -> str:
+    return f"{policy_url(policy)}/oauth2/v2.0/authorize"
+
+
+def end_session_endpoint_url(policy: Policy) -> str:
+    return f"{policy_url(policy)}/oauth2/v2.0/logout"
+
+
+def revocation_endpoint_url(policy: Policy) -> str:
+    return f"{policy_url(policy)}/oauth2/v2.0/revoke"
+
+
+def introspection_endpoint_url(policy: Policy) -> str:
+    return f"{policy_url(policy)}/oauth2/v2.0/introspect"
+
+
+def jwks_uri(policy: Policy) -> str:
+    return f"{policy_url(policy)}/discovery/v2.0/keys"
+
+
+def claims_supported(policy: Policy) -> list[str]:
+    """The standard claims, the policy's claim (`tfp` or `acr`), then its output claims, without repeats."""
+    output = [PolicyOutputClaim.JWT_NAMES[c] for c in policy.output_claim_types() if c in PolicyOutputClaim.JWT_NAMES]
+    return list(dict.fromkeys([*STANDARD_CLAIMS, policy.policy_claim, *output]))
+
+
+def discovery_document(policy: Policy) -> dict:
+    """OpenID Provider metadata in B2C's shape (SPEC §2; OIDC Discovery §3, RFC 8414 §2)."""
+    return {
+        "issuer": issuer_for(policy),
+        "authorization_endpoint": authorization_endpoint_url(policy),
+        "token_endpoint": token_endpoint_url(policy),
+        "end_session_endpoint": end_session_endpoint_url(policy),
+        "jwks_uri": jwks_uri(policy),
+        "revocation_endpoint": revocation_endpoint_url(policy),
+        "introspection_endpoint": introspection_endpoint_url(policy),
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "response_modes_supported": list(RESPONSE_MODES),
+        "response_types_supported": list(RESPONSE_TYPES),
+        "scopes_supported": list(SCOPES),
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "grant_types_supported": list(GRANT_TYPES),
+        "claims_supported": claims_supported(policy),
+    }
