@@ -7,6 +7,7 @@ defaults only when DEBUG is on, so a misconfigured production start fails loudly
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,6 +20,7 @@ env = environ.FileAwareEnv(
     ARGON2_MEMORY_COST_KIB=(int, 19456),
     ARGON2_PARALLELISM=(int, 1),
     CLIENT_SECRET_DEFAULT_DAYS=(int, 180),
+    REFRESH_TOKEN_REUSE_GRACE_SECONDS=(int, 10),
     SECURE_SSL_REDIRECT=(bool, None),
     SECURE_HSTS_SECONDS=(int, None),
     SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, True),
@@ -30,19 +32,37 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env("DEBUG")
 
-# Development defaults exist only with DEBUG on; production must configure these explicitly.
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-do-not-use-in-production" if DEBUG else None)
+
+def _required(name: str, development_default: str) -> str:
+    """A value production must configure (ImproperlyConfigured names it); DEBUG gets a default.
+
+    An empty value counts as unset, so a copied `.env.example` with blanks fails loudly.
+    """
+    value = env(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return development_default
+    raise ImproperlyConfigured(f"Set the {name} environment variable (see .env.example).")
+
+
+SECRET_KEY = _required("SECRET_KEY", "dev-insecure-secret-key-do-not-use-in-production")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS") or (["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
-IDENTITY_TENANT_NAME = env("IDENTITY_TENANT_NAME", default="trustframe.onmicrosoft.com" if DEBUG else None)
-IDENTITY_BASE_URL = env("IDENTITY_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else None).rstrip("/")
+IDENTITY_TENANT_NAME = _required("IDENTITY_TENANT_NAME", "trustframe.onmicrosoft.com")
+IDENTITY_BASE_URL = _required("IDENTITY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Key material for encrypting signing keys at rest; falls back to SECRET_KEY so a single secret
 # suffices, but a separate value lets SECRET_KEY rotate without re-encrypting signing keys.
-IDENTITY_KEY_SECRET = env("IDENTITY_KEY_SECRET", default=SECRET_KEY)
+IDENTITY_KEY_SECRET = env("IDENTITY_KEY_SECRET", default="") or SECRET_KEY
 CLIENT_SECRET_DEFAULT_DAYS = env("CLIENT_SECRET_DEFAULT_DAYS")
+# A rotated refresh token presented again within this many seconds, while its successor is unused,
+# is a client's retry after a lost response; later, it is theft and revokes the family (SPEC §4.2).
+REFRESH_TOKEN_REUSE_GRACE_SECONDS = env("REFRESH_TOKEN_REUSE_GRACE_SECONDS")
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}")}
+DATABASES = {"default": env.db_url_config(
+    env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}"
+)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
@@ -147,6 +167,9 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "applications.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "applications.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "applications.Grant"
 OAUTH2_PROVIDER = {
+    "OAUTH2_SERVER_CLASS": "identity.oauth.server.IdentityServer",
+    "OAUTH2_VALIDATOR_CLASS": "identity.oauth.validator.IdentityValidator",
+    "OAUTH2_BACKEND_CLASS": "identity.oauth.backend.IdentityOAuthLibCore",
     "CLIENT_SECRET_HASHER": "client_secret_sha256",
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,

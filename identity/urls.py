@@ -11,9 +11,11 @@ from identity.views.discovery import OpenIdConfigurationView
 from identity.views.errors import ADMIN_PREFIX, UserRealmView
 from identity.views.health import HealthView, ReadyView
 from identity.views.jwks import JwksView
+from identity.views.token import TokenView
 
 openid_configuration = OpenIdConfigurationView.as_view()
 keys = JwksView.as_view()
+token = TokenView.as_view()
 
 urlpatterns = [
     path(ADMIN_PREFIX.lstrip("/"), admin.site.urls),
@@ -27,8 +29,9 @@ urlpatterns = [
          name="openid-configuration-p"),
     path("<str:tenant>/<str:policy>/discovery/v2.0/keys", keys, name="jwks"),
     path("<str:tenant>/discovery/v2.0/keys", keys, name="jwks-p"),
-    # The token endpoint (a later issue) goes here, in the same two shapes:
-    #   <str:tenant>/<str:policy>/oauth2/v2.0/token   and   <str:tenant>/oauth2/v2.0/token?p={policy}
+    # The token endpoint (SPEC §4), in the same two shapes.
+    path("<str:tenant>/<str:policy>/oauth2/v2.0/token", token, name="token"),
+    path("<str:tenant>/oauth2/v2.0/token", token, name="token-p"),
 ]
 
 handler400 = "identity.views.errors.bad_request"

@@ -6,6 +6,7 @@ and the token that replaced them. They are stored as a SHA-256 checksum only
 (`COMPLIANT_BCP_RFC9700_TOKEN_STORAGE`). Access tokens are JWTs and are not stored.
 """
 
+from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractAccessToken, AbstractGrant, AbstractIDToken, AbstractRefreshToken
 
@@ -16,6 +17,11 @@ class AccessToken(AbstractAccessToken):
 
 
 class RefreshToken(AbstractRefreshToken):
+    # Outlives its user (DOT cascades), so that redeeming it after the user is deleted is answered
+    # with B2C's AADB2C90128 rather than "unknown token".
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="refresh_tokens"
+    )
     policy = models.ForeignKey(
         "policies.Policy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

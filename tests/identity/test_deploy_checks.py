@@ -46,3 +46,16 @@ def test_argon2_is_the_first_password_hasher_in_production():
     assert production.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
     assert "applications.hashers.ClientSecretHasher" in production.PASSWORD_HASHERS
     assert production.LOGGING["loggers"]["oauthlib"]["level"] == "INFO"
+
+
+def test_a_missing_required_variable_is_named(tmp_path):
+    result = _check_deploy(tmp_path, IDENTITY_BASE_URL="")
+    assert result.returncode != 0 and "Set the IDENTITY_BASE_URL environment variable" in result.stderr
+
+
+def test_a_copied_env_example_with_blanks_starts_in_development(tmp_path):
+    # Empty DATABASE_URL and IDENTITY_KEY_SECRET mean "use the default", not "empty".
+    result = _check_deploy(tmp_path, DEBUG="true", DATABASE_URL="", IDENTITY_KEY_SECRET="", SECRET_KEY="",
+                           IDENTITY_BASE_URL="")
+    assert "no issues" in result.stdout or "issue" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

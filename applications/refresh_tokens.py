@@ -1,0 +1,131 @@
+"""Refresh tokens (SPEC §4.2): opaque, stored as a checksum, bound to client and policy, rotated on
+every use, with reuse detection over the whole family.
+
+Redemption locks the presented row (`SELECT … FOR UPDATE` on PostgreSQL) inside the caller's
+transaction, so parallel redemptions of one token serialise: the first rotates it, the others see it
+rotated. A rotated token presented again revokes its whole family — unless it is the immediate
+predecessor of the family's live token and was rotated less than REFRESH_TOKEN_REUSE_GRACE_SECONDS
+ago (a client's own retry after a lost response): then the live successor is replaced instead.
+"""
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import set_token_value
+
+from accounts.models import User
+from applications.models import Application, RefreshToken
+from identity.oauth import errors
+from policies.models import Policy
+
+
+def _checksum(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def expiry_for(*, policy: Policy, auth_time: datetime, now: datetime) -> datetime:
+    """Each token lives the policy's lifetime, but never past the sliding window from the sign-in."""
+    expires = now + timedelta(days=policy.refresh_token_lifetime_days)
+    if policy.rolling_refresh_token_lifetime_days is not None:
+        expires = min(expires, auth_time + timedelta(days=policy.rolling_refresh_token_lifetime_days))
+    return expires
+
+
+def refresh_token_issue(
+    *, client: Application, user: User, policy: Policy, scope: str, auth_time: datetime,
+    now: datetime, family: uuid.UUID | None = None,
+) -> tuple[str, RefreshToken]:
+    """A new refresh token; the value is returned once and only its checksum is stored."""
+    value = secrets.token_urlsafe(48)
+    token = RefreshToken(
+        user=user, application=client, policy=policy, scope=scope, auth_time=auth_time,
+        expires_at=expiry_for(policy=policy, auth_time=auth_time, now=now), token_family=family or uuid.uuid4(),
+    )
+    set_token_value(token, value)
+    token.save()
+    # `created` is auto_now_add; the issue time the valid-from rule compares is the one we decided.
+    RefreshToken.objects.filter(pk=token.pk).update(created=now)
+    token.created = now
+    return value, token
+
+
+def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now: datetime) -> RefreshToken:
+    """The locked, still-usable token to rotate from, or a typed invalid_grant. Call inside a transaction."""
+    token = (
+        RefreshToken.objects.select_for_update().select_related("user", "policy")
+        .filter(token_checksum=_checksum(value)).order_by("-id").first()
+    )
+    if token is None:
+        raise errors.InvalidGrant("The provided refresh token is invalid or malformed.")
+    if token.application_id != client.pk:
+        raise errors.InvalidGrant(
+            f"The provided client ID '{client.client_id}' does not match the client ID that issued the grant.",
+            b2c_code="AADB2C90279",
+        )
+    if token.policy_id != policy.pk:
+        issued_for = token.policy.policy_id if token.policy else "(deleted policy)"
+        raise errors.InvalidGrant(
+            f"The provided grant has not been issued for this endpoint. Actual Value : {policy.policy_id} "
+            f"and Expected Value : {issued_for}", b2c_code="AADB2C90088",
+        )
+    if token.revoked is not None:
+        _reuse(token, now)
+    if token.expires_at is not None and token.expires_at <= now:
+        raise errors.grant_expired(
+            f" Current time: {int(now.timestamp())}, Grant issued time: {int(token.created.timestamp())}, "
+            f"Grant expiration time: {int(token.expires_at.timestamp())}."
+        )
+    return token
+
+
+def _reuse(token: RefreshToken, now: datetime) -> None:
+    """A rotated token came back: allow the grace-window retry, else revoke the family."""
+    grace = timedelta(seconds=settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS)
+    successor = (
+        RefreshToken.objects.select_for_update().filter(pk=token.successor_id).first()
+        if token.successor_id else None
+    )
+    if (
+        successor is not None and successor.revoked is None and token.revoked + grace > now
+    ):
+        # The client retried with the token it just rotated: its successor was never received.
+        successor.revoked = now
+        successor.save(update_fields=["revoked", "updated"])
+        return
+    refresh_token_revoke_family(family=token.token_family)
+    raise errors.grant_revoked()
+
+
+def refresh_token_rotate(*, old: RefreshToken, new: RefreshToken, now: datetime) -> None:
+    old.revoked = old.revoked or now
+    old.successor = new
+    old.save(update_fields=["revoked", "successor", "updated"])
+
+
+def refresh_token_revoke_family(*, family: uuid.UUID | None) -> int:
+    """Revoke every live token of a family in one statement (reuse detection, revocation endpoint)."""
+    if family is None:
+        return 0
+    now = timezone.now()
+    return RefreshToken.objects.filter(token_family=family, revoked__isnull=True).update(revoked=now, updated=now)
+
+
+@transaction.atomic
+def refresh_token_revoke(*, value: str, client: Application) -> bool:
+    """RFC 7009: revoke a refresh token (and its family) presented by the client it was issued to."""
+    token = RefreshToken.objects.filter(token_checksum=_checksum(value), application=client).first()
+    if token is None:
+        return False
+    refresh_token_revoke_family(family=token.token_family)
+    return True
+
+
+def refresh_token_find(value: str) -> RefreshToken | None:
+    return RefreshToken.objects.select_related("user", "application", "policy").filter(
+        token_checksum=_checksum(value)
+    ).order_by("-id").first()

@@ -1,0 +1,77 @@
+"""Who the client is and how it authenticated (RFC 6749 §2.3.1; SPEC §2).
+
+`client_secret_basic` (HTTP Basic with form-encoded id and secret) or `client_secret_post` (body), never
+both. The method is remembered on the oauthlib request so a failure answers with
+`WWW-Authenticate: Basic` when Basic was used.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from applications.client_auth import application_find, client_secret_matches
+from applications.models import Application
+from identity.oauth import errors
+
+BASIC = "client_secret_basic"
+POST = "client_secret_post"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class PresentedClient:
+    client_id: str
+    secret: str | None
+    method: str
+
+
+def presented_client(request) -> PresentedClient:
+    """The client id and secret the oauthlib request carries, and the method used."""
+    header = request.headers.get("Authorization", "")
+    body_secret = request.client_secret or None
+    if header[:6].lower() == "basic ":
+        if body_secret is not None:
+            raise errors.InvalidRequest("Use one client authentication method: HTTP Basic or the request body.")
+        client_id, secret = _parse_basic(header[6:])
+        if request.client_id and request.client_id != client_id:
+            raise errors.InvalidRequest("The client_id in the body differs from the one in the Authorization header.")
+        request.client_id = client_id
+        return PresentedClient(client_id, secret, BASIC)
+    if header:
+        raise errors.InvalidClient("Unsupported Authorization scheme; use HTTP Basic.")
+    client_id = request.client_id or ""
+    return PresentedClient(client_id, body_secret, POST if body_secret is not None else NONE)
+
+
+def _parse_basic(encoded: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise errors.InvalidClient("The Authorization header is not valid HTTP Basic credentials.") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise errors.InvalidClient("The Authorization header is not valid HTTP Basic credentials.")
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def load_client(client_id: str) -> Application:
+    """The enabled app with this client id, or 401 invalid_client."""
+    if not client_id:
+        raise errors.MissingParameter("client_id")
+    app = application_find(client_id)
+    if app is None:
+        raise errors.InvalidClient(f"Client '{client_id}' is not registered in this tenant.", b2c_code="AADB2C90018")
+    if not app.enabled:
+        raise errors.InvalidClient(f"The provided application with ID '{client_id}' is disabled for the tenant.",
+                                   b2c_code="AADB2C90092")
+    return app
+
+
+def authenticate_confidential(app: Application, presented: PresentedClient) -> None:
+    if presented.secret is None:
+        raise errors.InvalidClient("Clients must send a client_secret when redeeming a confidential grant.",
+                                   b2c_code="AADB2C90079")
+    if not client_secret_matches(application=app, secret=presented.secret):
+        raise errors.InvalidClient("The specified client_secret does not match the expected value for this "
+                                   "client, or it has expired.", b2c_code="AADB2C90081")

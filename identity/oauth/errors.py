@@ -1,0 +1,109 @@
+"""Typed token-endpoint errors (SPEC §2): RFC 6749 §5.2 code and status, B2C code, public text.
+
+They subclass oauthlib's OAuth2Error, so a raise from any validator hook or grant flows through
+oauthlib unchanged; `identity.views.token` turns every one into the JSON response. `detail` is for
+the log and the sign-in event only, never for the client.
+"""
+
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
+
+
+class TokenError(oauthlib_errors.OAuth2Error):
+    error = "invalid_request"
+    status_code = 400
+    b2c_code = ""
+    message = "The request is invalid."
+
+    def __init__(self, message: str | None = None, *, detail: str = "", request=None, b2c_code: str | None = None):
+        self.b2c_code = self.b2c_code if b2c_code is None else b2c_code
+        self.detail = detail
+        text = message or self.message
+        super().__init__(description=f"{self.b2c_code}: {text}" if self.b2c_code else text, request=request)
+
+
+class InvalidRequest(TokenError):
+    pass
+
+
+class MissingParameter(InvalidRequest):
+    b2c_code = "AADB2C90083"
+
+    def __init__(self, name: str, **kwargs):
+        super().__init__(f"The request is missing required parameter: {name}.", **kwargs)
+
+
+class InvalidClient(TokenError):
+    error = "invalid_client"
+    status_code = 401
+    message = "Client authentication failed."
+
+
+class UnauthorizedClient(TokenError):
+    error = "unauthorized_client"
+    message = "The client is not authorized to use this grant type."
+
+
+class UnsupportedGrantType(TokenError):
+    error = "unsupported_grant_type"
+    b2c_code = "AADB2C90086"
+
+
+class InvalidScope(TokenError):
+    error = "invalid_scope"
+    message = "The requested scope is invalid."
+
+
+class InvalidGrant(TokenError):
+    error = "invalid_grant"
+    message = "The provided grant is invalid."
+
+
+class InteractionRequired(TokenError):
+    error = "interaction_required"
+
+
+class RateLimited(TokenError):
+    error = "slow_down"
+    status_code = 429
+    b2c_code = "AADB2C90244"
+    message = "There are too many requests at this moment. Please wait for some time and try again."
+
+
+class TemporarilyUnavailable(TokenError):
+    error = "temporarily_unavailable"
+    status_code = 503
+    message = "The service is temporarily unavailable. Please try again shortly."
+
+
+# The refusals of SPEC §4, each with its own description. Factories keep the wording in one place.
+
+def bad_credentials(text: str = "The username or password provided in the request are invalid.") -> InvalidGrant:
+    return InvalidGrant(text, b2c_code="AADB2C90225")
+
+
+def ropc_not_enabled() -> UnauthorizedClient:
+    return UnauthorizedClient("Resource owner flow has not been enabled for the application.", b2c_code="AADB2C90224")
+
+
+def public_client_sent_secret() -> InvalidRequest:
+    return InvalidRequest(
+        "Public clients should not send a client_secret when redeeming a publicly acquired grant.",
+        b2c_code="AADB2C90084",
+    )
+
+
+def grant_revoked() -> InvalidGrant:
+    return InvalidGrant("The provided grant has been revoked. Please reauthenticate and try again.",
+                        b2c_code="AADB2C90129")
+
+
+def grant_expired(detail: str = "") -> InvalidGrant:
+    return InvalidGrant(f"The provided grant has expired. Please re-authenticate and try again.{detail}",
+                        b2c_code="AADB2C90080")
+
+
+def account_deleted() -> InvalidGrant:
+    return InvalidGrant(
+        "The account associated with this grant no longer exists. Please reauthenticate and try again.",
+        b2c_code="AADB2C90128",
+    )

@@ -1,0 +1,83 @@
+"""What every grant shares: one transaction, typed errors to oauthlib's triple, one outcome signal.
+
+A grant's `issue(request)` validates in its own order and returns the response body; anything it
+raises as an OAuth2Error becomes the error response, and the transaction rolls back so a refusal or
+a failure halfway writes nothing (a refresh token is not consumed by a failed refresh).
+"""
+
+import json
+
+from django.db import transaction
+from django.utils import timezone
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+from identity.oauth import errors
+from identity.oauth.context import context_of
+from identity.oauth.signals import TokenOutcome, token_request_finished
+
+
+class B2CGrantMixin:
+    grant_type = ""
+
+    def issue(self, request) -> dict:
+        raise NotImplementedError
+
+    def create_token_response(self, request, token_handler):
+        headers = self._get_default_headers()
+        request.now = timezone.now()
+        try:
+            with transaction.atomic():
+                body = self.issue(request)
+        except OAuth2Error as exc:
+            self._finished(request, exc)
+            headers.update(exc.headers)
+            return headers, exc.json, exc.status_code
+        self._finished(request, None)
+        return headers, json.dumps(body), 200
+
+    def authenticate_client(self, request) -> None:
+        """RFC 6749 §3.2.1 through the validator: confidential clients authenticate, public ones identify."""
+        validator = self.request_validator
+        if validator.client_authentication_required(request):
+            validator.authenticate_client(request)
+        elif not validator.authenticate_client_id(request.client_id, request):
+            raise errors.InvalidClient()
+
+    def check_grant_type(self, request) -> None:
+        self.request_validator.validate_grant_type(request.client_id, self.grant_type, request.client, request)
+
+    def _finished(self, request, exc: OAuth2Error | None) -> None:
+        context = context_of(request)
+        user = getattr(request, "user", None)
+        token_request_finished.send(sender=type(self), outcome=TokenOutcome(
+            grant_type=self.grant_type,
+            client_id=(request.client.client_id if getattr(request, "client", None) else request.client_id or "")[:64],
+            policy_id=context.policy.policy_id,
+            user_id=user.pk if user is not None else None,
+            sign_in_name=(request.username or "")[:256] if self.grant_type == "password" else "",
+            client_ip=context.client_ip,
+            error=exc.error if exc else "",
+            b2c_code=getattr(exc, "b2c_code", "") if exc else "",
+            detail=getattr(exc, "detail", "") if exc else "",
+        ))
+
+
+def require(request, *names: str) -> None:
+    for name in names:
+        if not getattr(request, name, None):
+            raise errors.MissingParameter(name)
+
+
+class UnsupportedGrant(B2CGrantMixin):
+    """The handler for any grant_type we do not serve (B2C: AADB2C90086)."""
+
+    def __init__(self, request_validator=None) -> None:
+        self.request_validator = request_validator
+
+    def _get_default_headers(self) -> dict:
+        return {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+
+    def issue(self, request) -> dict:
+        self.grant_type = (request.grant_type or "")[:64]
+        require(request, "grant_type")
+        raise errors.UnsupportedGrantType(f"The supplied grant_type [{request.grant_type[:64]}] is not supported.")

@@ -1,0 +1,93 @@
+"""Minting tokens (SPEC §3): RS256 JWTs signed with the active database key, and the B2C response fields.
+
+Access tokens are not stored anywhere: they are self-contained JWTs.
+"""
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jwt
+
+from applications.models import Application
+from identity.discovery import issuer_for
+from identity.keys.selectors import active_signing_key
+from identity.oauth import errors
+from identity.tenant import tenant_id
+from policies.models import Policy
+
+VERSION = "1.0"
+
+
+def b64url_json(value: Mapping[str, Any]) -> str:
+    raw = json.dumps(value, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def sign(claims: Mapping[str, Any]) -> str:
+    key = active_signing_key()
+    if key is None:
+        raise errors.TemporarilyUnavailable("No signing key is configured (run `manage.py rotatekeys`).")
+    kid, private_key = key
+    return jwt.encode(dict(claims), private_key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
+
+
+def _common(policy: Policy, *, aud: str, now: int, lifetime: int) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "iss": issuer_for(policy), "exp": now + lifetime, "nbf": now, "aud": aud, "iat": now, "ver": VERSION,
+        "tid": str(tenant_id()),
+    }
+    # tfp (or acr, the legacy choice) carries the policy id in lower case, as B2C does.
+    claims[policy.policy_claim] = policy.policy_id.lower()
+    return claims
+
+
+def app_access_token(
+    policy: Policy, *, client: Application, api: Application, roles: list[str], now: int
+) -> str:
+    """Client credentials (SPEC §3): aud = API, azp = client, sub = oid = the client's service principal."""
+    principal = str(client.service_principal_id)
+    claims = _common(policy, aud=api.client_id, now=now, lifetime=policy.access_token_lifetime_minutes * 60)
+    claims.update(sub=principal, oid=principal, azp=client.client_id, scp=" ".join(roles), roles=roles)
+    return sign(claims)
+
+
+def user_access_token(
+    policy: Policy, *, client: Application, resource: Application, subject: str, object_id: str,
+    scopes: Iterable[str], now: int, auth_time: int | None,
+) -> str:
+    claims = _common(policy, aud=resource.client_id, now=now, lifetime=policy.access_token_lifetime_minutes * 60)
+    claims.update(sub=subject, oid=object_id, azp=client.client_id)
+    scp = " ".join(scopes)
+    if scp:
+        claims["scp"] = scp
+    if auth_time is not None:
+        claims["auth_time"] = auth_time
+    return sign(claims)
+
+
+def id_token(
+    policy: Policy, *, client: Application, subject: str, output_claims: Mapping[str, Any], now: int,
+    auth_time: int | None,
+) -> str:
+    """ID token (SPEC §3): aud = the client, sub per the policy, the policy's output claims."""
+    claims = _common(policy, aud=client.client_id, now=now, lifetime=policy.id_token_lifetime_minutes * 60)
+    claims["sub"] = subject
+    if auth_time is not None:
+        claims["auth_time"] = auth_time
+    claims.update(output_claims)
+    return sign(claims)
+
+
+def profile_info(*, subject: str | None, name: str | None, preferred_username: str | None, idp: str) -> str:
+    """B2C's `profile_info`: base64url JSON of ver, tid, sub, name, preferred_username, idp."""
+    return b64url_json({
+        "ver": VERSION, "tid": str(tenant_id()), "sub": subject, "name": name,
+        "preferred_username": preferred_username, "idp": idp,
+    })
+
+
+def client_info(*, object_id: str, policy: Policy) -> str:
+    """MSAL's `client_info` (asked with client_info=1): B2C's uid is `{oid}-{policy}`, utid the tenant id."""
+    return b64url_json({"uid": f"{object_id}-{policy.policy_id.lower()}", "utid": str(tenant_id())})

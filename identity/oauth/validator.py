@@ -1,0 +1,84 @@
+"""Our OAUTH2_VALIDATOR_CLASS: DOT's validator with the hooks B2C semantics need, each delegating.
+
+Per-request state lives on the oauthlib request (DOT shares one validator across threads):
+`request.client`, `request.presented_client`, `request.policy_result`, `request.refresh_token_instance`.
+"""
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from applications.refresh_tokens import refresh_token_redeem, refresh_token_revoke
+from identity.oauth import errors
+from identity.oauth.client_auth import (
+    NONE,
+    authenticate_confidential,
+    load_client,
+    presented_client,
+)
+from identity.oauth.context import context_of
+from policies.engine import PolicyRequest, evaluate
+
+
+class IdentityValidator(OAuth2Validator):
+    def _client(self, request):
+        """Load the client once per request, from the body or the Basic header."""
+        if getattr(request, "presented_client", None) is None:
+            request.presented_client = presented_client(request)
+            request.client = load_client(request.presented_client.client_id)
+            request.client_id = request.client.client_id
+        return request.client
+
+    def client_authentication_required(self, request, *args, **kwargs) -> bool:
+        """RFC 6749 §3.2.1: confidential clients authenticate; public ones must not send a secret."""
+        client = self._client(request)
+        if client.is_public:
+            if request.presented_client.method != NONE:
+                raise errors.public_client_sent_secret()
+            return False
+        return True
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        authenticate_confidential(self._client(request), request.presented_client)
+        return True
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:
+        return self._client(request).is_public
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
+        """SPEC §4: ROPC is a per-app capability; client credentials need a confidential client.
+
+        Decided here from the app, never through DOT's RFC 9700 password-grant gate (ARCHITECTURE).
+        """
+        if client.allows_grant_type(grant_type):
+            return True
+        if grant_type == "password":
+            raise errors.ropc_not_enabled()
+        if grant_type == "client_credentials":
+            raise errors.UnauthorizedClient("Public clients cannot use the client credentials grant.")
+        raise errors.UnauthorizedClient(f"The client may not use the grant type '{grant_type}'.")
+
+    def validate_user(self, username, password, client, request, *args, **kwargs) -> bool:
+        """SPEC §4.1: the policy's password journey decides; a refusal raises its typed error."""
+        request.policy_result = evaluate(PolicyRequest(
+            policy=context_of(request).policy, grant_type="password", client=client, username=username,
+            password=password, delegated_scopes=request.user_scopes.delegated,
+        ))
+        request.user = request.policy_result.user
+        return True
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        """SPEC §4.2: binding, rotation, expiry (redeem), then the policy's refresh journey."""
+        policy = context_of(request).policy
+        token = refresh_token_redeem(value=refresh_token, client=client, policy=policy, now=request.now)
+        request.refresh_token_instance = token
+        request.policy_result = evaluate(PolicyRequest(
+            policy=policy, grant_type="refresh_token", client=client, refresh_token=token,
+        ))
+        request.user = request.policy_result.user
+        return True
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        """RFC 7009: refresh tokens (with their family); access tokens are JWTs and expire on their own."""
+        refresh_token_revoke(value=token, client=request.client)
+
+    def rotate_refresh_token(self, request) -> bool:
+        return True

@@ -1,0 +1,117 @@
+"""POST `/{tenant}/{policy}/oauth2/v2.0/token` and `/{tenant}/oauth2/v2.0/token?p={policy}` (SPEC §2, §4).
+
+The one place that turns every token-endpoint outcome into a response (ARCHITECTURE rule 3): JSON,
+`Cache-Control: no-store`, and for a 401 `WWW-Authenticate: Basic` when the client used Basic (oauthlib
+would say Bearer). Before oauthlib sees the request, this view refuses what RFC 6749 forbids and
+oauthlib lets through: other content types, repeated parameters, parameters in the query string.
+"""
+
+import json
+import logging
+from functools import cache
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from identity.oauth.backend import IdentityOAuthLibCore
+from identity.oauth.context import TokenContext
+from identity.oauth.server import IdentityServer
+from identity.oauth.validator import IdentityValidator
+from identity.views.common import MissingPolicy, NotServed, UnknownPolicy, echo, find_policy
+
+logger = logging.getLogger(__name__)
+FORM = "application/x-www-form-urlencoded"
+
+
+@cache
+def oauthlib_core() -> IdentityOAuthLibCore:
+    """One server and validator per process; they keep no per-request state."""
+    return IdentityOAuthLibCore(IdentityServer(IdentityValidator()))
+
+
+def token_error(status: int, error: str, description: str, *, basic: bool = False) -> JsonResponse:
+    return normalized(JsonResponse({"error": error, "error_description": description}, status=status), basic)
+
+
+def normalized(response: HttpResponse, basic: bool) -> HttpResponse:
+    response["Content-Type"] = "application/json"
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = 'Basic realm="token"' if basic else 'Bearer error="invalid_client"'
+    elif "WWW-Authenticate" in response:
+        del response["WWW-Authenticate"]
+    return response
+
+
+def policy_from_query(request: HttpRequest) -> str | None:
+    """`?p=B2C_1_x`, or the bare `?B2C_1_x` of the B2C ROPC document's example request."""
+    if "p" in request.GET:
+        return request.GET["p"]
+    query = request.META.get("QUERY_STRING", "")
+    return query if query and "=" not in query and "&" not in query else None
+
+
+def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
+    """RFC 6749 §3.2 / §3.1 rules that oauthlib does not enforce for us."""
+    content_type = request.content_type or ""
+    if content_type != FORM:
+        return token_error(400, "invalid_request", f"The token endpoint takes {FORM} POST bodies only.")
+    allowed_query = {"p"} if policy_in_query else set()
+    if set(request.GET) - allowed_query:
+        return token_error(400, "invalid_request", "Parameters, and credentials above all, are not accepted in "
+                           "the URL query string; send them in the request body.")
+    repeated = sorted(key for key, values in request.POST.lists() if len(values) > 1)
+    if repeated:
+        return token_error(400, "invalid_request", f"Parameters must not be repeated: {echo(', '.join(repeated))}.")
+    return None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(View):
+    http_method_names = ["post"]
+
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = token_error(405, "invalid_request", "The token endpoint accepts POST only.")
+        response["Allow"] = "POST"
+        return response
+
+    def post(self, request: HttpRequest, tenant: str, policy: str | None = None) -> HttpResponse:
+        policy_id = policy or policy_from_query(request)
+        try:
+            found = find_policy(tenant, policy_id)
+        except MissingPolicy:
+            return token_error(400, "invalid_request", "The request names no policy: use /{tenant}/{policy}/"
+                               "oauth2/v2.0/token or add ?p={policy}.")
+        except UnknownPolicy as exc:
+            return token_error(404, "not_found", f"The policy '{echo(exc.policy_id)}' does not exist in "
+                               f"tenant '{echo(exc.tenant)}'.")
+        except NotServed as exc:
+            return token_error(404, "not_found", exc.description)
+        error = refusal(request, policy_in_query=policy is None)
+        if error is not None:
+            return error
+        request.token_context = TokenContext(policy=found, client_ip=request.META.get("REMOTE_ADDR"))
+        basic = request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic "
+        try:
+            _, _, body, status = oauthlib_core().create_token_response(request)
+        except DatabaseError:
+            logger.exception("database error at the token endpoint")
+            response = token_error(503, "temporarily_unavailable", "The service is temporarily unavailable; "
+                                   "try again shortly.")
+            response["Retry-After"] = "5"
+            return response
+        response = HttpResponse(body, status=status)
+        if status >= 400 and not _is_json_object(body):
+            return token_error(status, "invalid_request", "The request is invalid.", basic=basic)
+        return normalized(response, basic)
+
+
+def _is_json_object(body: str) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except (TypeError, ValueError):
+        return False
