@@ -1,6 +1,7 @@
 """The directory's users (SPEC §5): local accounts and federated identities."""
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -36,6 +37,13 @@ class UserManager(BaseUserManager["User"]):
         return self.get(username=normalize_sign_in_name(username))
 
 
+def initial_refresh_tokens_valid_from() -> datetime:
+    """One second before the account exists. No token predates the account, and JWTs carry `iat` in whole
+    seconds: a token issued in the same second the account was created must not compare as "at or before"
+    the cutoff, which is meant for revocations (SPEC §4.2)."""
+    return timezone.now() - timedelta(seconds=1)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A directory user. Admin operators are users with `is_staff`."""
 
@@ -54,7 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("enabled", default=True)
     is_staff = models.BooleanField("admin access", default=False)
     refresh_tokens_valid_from = models.DateTimeField(
-        "refreshTokensValidFromDateTime", default=timezone.now,
+        "refreshTokensValidFromDateTime", default=initial_refresh_tokens_valid_from,
         help_text="Refresh tokens issued at or before this instant are refused.",
     )
     password_changed_at = models.DateTimeField(null=True, blank=True)

@@ -11,11 +11,13 @@ from identity.views.discovery import OpenIdConfigurationView
 from identity.views.errors import ADMIN_PREFIX, UserRealmView
 from identity.views.health import HealthView, ReadyView
 from identity.views.jwks import JwksView
-from identity.views.token import TokenView
+from identity.views.token import IntrospectView, RevokeView, TokenView
 
 openid_configuration = OpenIdConfigurationView.as_view()
 keys = JwksView.as_view()
 token = TokenView.as_view()
+revoke = RevokeView.as_view()
+introspect = IntrospectView.as_view()
 
 urlpatterns = [
     path(ADMIN_PREFIX.lstrip("/"), admin.site.urls),
@@ -32,6 +34,10 @@ urlpatterns = [
     # The token endpoint (SPEC §4), in the same two shapes.
     path("<str:tenant>/<str:policy>/oauth2/v2.0/token", token, name="token"),
     path("<str:tenant>/oauth2/v2.0/token", token, name="token-p"),
+    path("<str:tenant>/<str:policy>/oauth2/v2.0/revoke", revoke, name="revoke"),
+    path("<str:tenant>/oauth2/v2.0/revoke", revoke, name="revoke-p"),
+    path("<str:tenant>/<str:policy>/oauth2/v2.0/introspect", introspect, name="introspect"),
+    path("<str:tenant>/oauth2/v2.0/introspect", introspect, name="introspect-p"),
 ]
 
 handler400 = "identity.views.errors.bad_request"

@@ -16,3 +16,9 @@ class IdentityOAuthLibCore(OAuthLibCore):
 
     def _get_extra_credentials(self, request) -> dict:
         return {KEY: request.token_context}
+
+    def create_introspect_response(self, request):
+        """DOT's core has no introspection wrapper (its view does it alone); ours mirrors revocation."""
+        uri, http_method, body, headers = self._extract_params(request)
+        headers, body, status = self.server.create_introspect_response(uri, http_method, body, headers)
+        return None, headers, body, status

@@ -107,3 +107,11 @@ def account_deleted() -> InvalidGrant:
         "The account associated with this grant no longer exists. Please reauthenticate and try again.",
         b2c_code="AADB2C90128",
     )
+
+
+class UnsupportedTokenType(TokenError):
+    """RFC 7009 §2.2.1: access tokens are self-contained JWTs; they cannot be revoked, only expire."""
+
+    error = "unsupported_token_type"
+    message = ("Access tokens cannot be revoked; they expire on their own. Revoke the refresh token, or the "
+               "user's sessions, instead.")

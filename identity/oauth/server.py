@@ -23,5 +23,7 @@ class IdentityServer(TokenEndpoint, RevocationEndpoint, IntrospectEndpoint):
             UNSUPPORTED: UnsupportedGrant(request_validator),
         }
         TokenEndpoint.__init__(self, default_grant_type=UNSUPPORTED, default_token_type=None, grant_types=grants)
+        # Both endpoints keep their token types in one shared attribute, so the revocation rule for
+        # access tokens (unsupported_token_type) lives in IdentityValidator.revoke_token instead.
         RevocationEndpoint.__init__(self, request_validator, supported_token_types=("refresh_token", "access_token"))
         IntrospectEndpoint.__init__(self, request_validator, supported_token_types=("refresh_token", "access_token"))

@@ -15,6 +15,12 @@ from identity.oauth.client_auth import (
     presented_client,
 )
 from identity.oauth.context import context_of
+from identity.oauth.introspection import (
+    access_token_claims,
+    access_token_introspect,
+    looks_like_jwt,
+    refresh_token_introspect,
+)
 from policies.engine import PolicyRequest, evaluate
 
 
@@ -78,7 +84,22 @@ class IdentityValidator(OAuth2Validator):
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
         """RFC 7009: refresh tokens (with their family); access tokens are JWTs and expire on their own."""
+        self._confidential_only(request)
+        if token_type_hint == "access_token" or (looks_like_jwt(token) and access_token_claims(token) is not None):
+            raise errors.UnsupportedTokenType()
         refresh_token_revoke(value=token, client=request.client)
+
+    def introspect_token(self, token, token_type_hint, request, *args, **kwargs) -> dict | None:
+        """RFC 7662, for the token's audience or the client it was issued to."""
+        self._confidential_only(request)
+        if looks_like_jwt(token):
+            return access_token_introspect(token, request.client)
+        return refresh_token_introspect(token, request.client)
+
+    @staticmethod
+    def _confidential_only(request) -> None:
+        if request.client.is_public:
+            raise errors.UnauthorizedClient("Revocation and introspection are for confidential clients.")
 
     def rotate_refresh_token(self, request) -> bool:
         return True

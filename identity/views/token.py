@@ -1,6 +1,8 @@
-"""POST `/{tenant}/{policy}/oauth2/v2.0/token` and `/{tenant}/oauth2/v2.0/token?p={policy}` (SPEC §2, §4).
+"""The token endpoint (SPEC §2, §4) and its siblings, revocation (RFC 7009) and introspection (RFC 7662).
 
-The one place that turns every token-endpoint outcome into a response (ARCHITECTURE rule 3): JSON,
+Each is reachable as `/{tenant}/{policy}/oauth2/v2.0/{name}` and `/{tenant}/oauth2/v2.0/{name}?p={policy}`.
+
+The one place that turns every outcome of these endpoints into a response (ARCHITECTURE rule 3): JSON,
 `Cache-Control: no-store`, and for a 401 `WWW-Authenticate: Basic` when the client used Basic (oauthlib
 would say Bearer). Before oauthlib sees the request, this view refuses what RFC 6749 forbids and
 oauthlib lets through: other content types, repeated parameters, parameters in the query string.
@@ -15,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from identity.oauth.backend import IdentityOAuthLibCore
 from identity.oauth.context import TokenContext
@@ -71,13 +74,19 @@ def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(View):
+class OAuthEndpointView(View):
+    """A POST endpoint of SPEC §2 answered by oauthlib: the token, revocation and introspection endpoints."""
+
     http_method_names = ["post"]
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = token_error(405, "invalid_request", "The token endpoint accepts POST only.")
+        response = token_error(405, "invalid_request", "This endpoint accepts POST only.")
         response["Allow"] = "POST"
         return response
+
+    def respond(self, request: HttpRequest) -> tuple[str, int]:
+        """(body, status) from oauthlib."""
+        raise NotImplementedError
 
     def post(self, request: HttpRequest, tenant: str, policy: str | None = None) -> HttpResponse:
         policy_id = policy or policy_from_query(request)
@@ -85,7 +94,7 @@ class TokenView(View):
             found = find_policy(tenant, policy_id)
         except MissingPolicy:
             return token_error(400, "invalid_request", "The request names no policy: use /{tenant}/{policy}/"
-                               "oauth2/v2.0/token or add ?p={policy}.")
+                               "oauth2/v2.0/... or add ?p={policy}.")
         except UnknownPolicy as exc:
             return token_error(404, "not_found", f"The policy '{echo(exc.policy_id)}' does not exist in "
                                f"tenant '{echo(exc.tenant)}'.")
@@ -97,17 +106,42 @@ class TokenView(View):
         request.token_context = TokenContext(policy=found, client_ip=request.META.get("REMOTE_ADDR"))
         basic = request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic "
         try:
-            _, _, body, status = oauthlib_core().create_token_response(request)
+            body, status = self.respond(request)
+        except OAuth2Error as exc:
+            body, status = exc.json, exc.status_code
         except DatabaseError:
-            logger.exception("database error at the token endpoint")
+            logger.exception("database error at %s", request.path)
             response = token_error(503, "temporarily_unavailable", "The service is temporarily unavailable; "
                                    "try again shortly.")
             response["Retry-After"] = "5"
             return response
-        response = HttpResponse(body, status=status)
         if status >= 400 and not _is_json_object(body):
             return token_error(status, "invalid_request", "The request is invalid.", basic=basic)
-        return normalized(response, basic)
+        return normalized(HttpResponse(body, status=status), basic)
+
+
+class TokenView(OAuthEndpointView):
+    """POST `/{tenant}/{policy}/oauth2/v2.0/token` (SPEC §4)."""
+
+    def respond(self, request: HttpRequest) -> tuple[str, int]:
+        _, _, body, status = oauthlib_core().create_token_response(request)
+        return body, status
+
+
+class RevokeView(OAuthEndpointView):
+    """POST `/{tenant}/{policy}/oauth2/v2.0/revoke` (RFC 7009), for confidential clients."""
+
+    def respond(self, request: HttpRequest) -> tuple[str, int]:
+        _, _, body, status = oauthlib_core().create_revocation_response(request)
+        return body or "{}", status
+
+
+class IntrospectView(OAuthEndpointView):
+    """POST `/{tenant}/{policy}/oauth2/v2.0/introspect` (RFC 7662), for confidential clients."""
+
+    def respond(self, request: HttpRequest) -> tuple[str, int]:
+        _, _, body, status = oauthlib_core().create_introspect_response(request)
+        return body, status
 
 
 def _is_json_object(body: str) -> bool:

@@ -1,0 +1,94 @@
+"""RFC 7662 introspection of our tokens (SPEC §2, beyond B2C).
+
+An access token is active when its signature verifies against a published key, its issuer is the one
+its own policy claim (tfp/acr) gives, it has not expired, and — for a user's token — the user still
+exists, is enabled and has not had sessions revoked since it was issued (the valid-from cutoff that
+refresh enforces, applied here too). Only the token's audience or the client it was issued to may
+learn about it; anyone else is told "not active".
+"""
+
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import jwt
+
+from accounts.models import User
+from applications.client_auth import application_find
+from applications.models import Application
+from applications.refresh_tokens import refresh_token_find
+from identity.discovery import issuer_for
+from identity.keys.models import SigningKey
+from identity.keys.selectors import published_keys
+from policies.selectors import policy_find
+
+
+@lru_cache(maxsize=16)
+def _public_key(kid: str, jwk_json: str):
+    return jwt.PyJWK.from_json(jwk_json).key
+
+
+def _key_for(kid: str):
+    key: SigningKey | None = next((k for k in published_keys() if k.kid == kid), None)
+    if key is None:
+        return None
+    return _public_key(kid, json.dumps(key.public_jwk, sort_keys=True))
+
+
+def access_token_claims(token: str) -> dict | None:
+    """The claims of a valid access token we issued, or None."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = _key_for(kid) if isinstance(kid, str) else None
+        if key is None:
+            return None
+        claims = jwt.decode(token, key, algorithms=["RS256"], options={
+            "verify_aud": False, "require": ["exp", "iat", "iss", "aud"],
+        })
+    except jwt.PyJWTError:
+        return None
+    policy = policy_find(str(claims.get("tfp") or claims.get("acr") or ""))
+    if policy is None or claims["iss"] != issuer_for(policy):
+        return None
+    return claims
+
+
+def _user_still_valid(object_id: str, issued_at: int) -> bool:
+    user = User.objects.filter(object_id=object_id).only("is_active", "refresh_tokens_valid_from").first()
+    return bool(user and user.is_active and issued_at > user.refresh_tokens_valid_from.timestamp())
+
+
+def access_token_introspect(token: str, client: Application) -> dict | None:
+    claims = access_token_claims(token)
+    if claims is None or client.client_id not in (claims.get("aud"), claims.get("azp")):
+        return None
+    issued_to = application_find(str(claims.get("azp", "")))
+    if issued_to is None or not issued_to.enabled:
+        return None
+    if "roles" not in claims and not _user_still_valid(claims.get("oid", ""), claims["iat"]):
+        return None
+    return {
+        "scope": claims.get("scp", ""), "client_id": claims.get("azp"), "token_type": "Bearer",
+        "exp": claims["exp"], "iat": claims["iat"], "nbf": claims.get("nbf"), "sub": claims.get("sub"),
+        "aud": claims["aud"], "iss": claims["iss"],
+    }
+
+
+def refresh_token_introspect(value: str, client: Application) -> dict | None:
+    token = refresh_token_find(value)
+    now = datetime.now(UTC)
+    if token is None or token.application_id != client.pk or token.revoked is not None or token.user is None:
+        return None
+    if (token.expires_at and token.expires_at <= now) or not token.user.is_active:
+        return None
+    if token.created <= token.user.refresh_tokens_valid_from:
+        return None
+    return {
+        "scope": token.scope, "client_id": client.client_id, "token_type": "refresh_token",
+        "exp": int(token.expires_at.timestamp()) if token.expires_at else None, "iat": int(token.created.timestamp()),
+        "sub": str(token.user.object_id),
+    }
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
