@@ -1,14 +1,18 @@
 """Signing-key rotation (SPEC §3): a new active key; old ones stay published until their tokens expire."""
 
+import logging
+import time
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.services import Actor, audit_record
 from identity.keys import crypto
 from identity.keys.models import SigningKey
 from policies.models import TOKEN_MINUTES_MAX
+
+logger = logging.getLogger(__name__)
 
 # A retired key signed tokens that live at most B2C's longest token lifetime; five minutes of slack
 # cover clock skew between us and the resource servers.
@@ -49,3 +53,21 @@ def _create_active_key(*, actor: Actor, key_size: int, retiring: list[SigningKey
         "kid": kid, "retired": [k.kid for k in retiring],
     })
     return key
+
+
+FIRST_KEY_ATTEMPTS = 3
+
+
+def signing_key_ensure_once(*, actor: Actor) -> None:
+    """Make sure an active key exists, when several processes may be asking at once.
+
+    The loser of a race fails on the one-active-key constraint (IntegrityError, or "database is locked"
+    on SQLite), waits a little and looks again, which finds the winner's key once it is committed.
+    """
+    for attempt in range(FIRST_KEY_ATTEMPTS):
+        try:
+            signing_key_ensure(actor=actor)
+            return
+        except (IntegrityError, OperationalError) as exc:
+            logger.info("another process is creating the first signing key (%s)", type(exc).__name__)
+            time.sleep(0.05 * (attempt + 1))

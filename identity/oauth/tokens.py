@@ -13,6 +13,7 @@ import jwt
 from applications.models import Application
 from identity.discovery import issuer_for
 from identity.keys.selectors import active_signing_key
+from identity.keys.services import signing_key_ensure_once
 from identity.oauth import errors
 from identity.tenant import tenant_id
 from policies.models import Policy
@@ -27,8 +28,11 @@ def b64url_json(value: Mapping[str, Any]) -> str:
 
 def sign(claims: Mapping[str, Any]) -> str:
     key = active_signing_key()
+    if key is None:  # a fresh deployment: the first token creates the first key
+        signing_key_ensure_once(actor="system (first token request)")
+        key = active_signing_key()
     if key is None:
-        raise errors.TemporarilyUnavailable("No signing key is configured (run `manage.py rotatekeys`).")
+        raise errors.TemporarilyUnavailable("No signing key could be created; run `manage.py rotatekeys`.")
     kid, private_key = key
     return jwt.encode(dict(claims), private_key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
 

@@ -101,7 +101,7 @@ def test_losing_the_race_for_the_first_key_serves_the_winners_key(client, policy
         winner["key"] = signing_key_rotate(actor="the other worker")
         raise IntegrityError("duplicate key value violates unique constraint one_active_signing_key")
 
-    monkeypatch.setattr("identity.views.jwks.signing_key_ensure", ensure_after_another_worker)
+    monkeypatch.setattr("identity.keys.services.signing_key_ensure", ensure_after_another_worker)
     response = client.get(JWKS_URL)
     assert kids(response) == [winner["key"].kid]
     assert SigningKey.objects.count() == 1
@@ -112,7 +112,7 @@ def test_an_empty_key_set_is_never_cached(client, policy, monkeypatch):
     def ensure_fails(*, actor):
         raise IntegrityError("lost the race, and the winner has not committed yet")
 
-    monkeypatch.setattr("identity.views.jwks.signing_key_ensure", ensure_fails)
+    monkeypatch.setattr("identity.keys.services.signing_key_ensure", ensure_fails)
     response = client.get(JWKS_URL)
     assert response.json() == {"keys": []}
     assert response["Cache-Control"] == "no-store"

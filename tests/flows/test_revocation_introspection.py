@@ -129,3 +129,13 @@ def test_a_tampered_or_foreign_jwt_is_inactive(client, demo, web_app):
     tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
     assert _post(client, demo, "introspect", {"token": tampered},
                  basic=(app.client_id, secret)).json() == {"active": False}
+
+
+def test_the_first_token_of_a_fresh_deployment_creates_the_signing_key(client, demo):
+    from identity.keys.models import SigningKey
+
+    SigningKey.objects.all().delete()
+    response = _post(client, demo, "token", {
+        "grant_type": "client_credentials", "client_id": demo.daemon_client_id,
+        "client_secret": demo.daemon_client_secret, "scope": f"{demo.api_app_id_uri}/.default"})
+    assert response.status_code == 200 and SigningKey.objects.filter(active=True).count() == 1
