@@ -57,7 +57,7 @@ def refresh_token_issue(
 def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now: datetime) -> RefreshToken:
     """The locked, still-usable token to rotate from, or a typed invalid_grant. Call inside a transaction."""
     token = (
-        RefreshToken.objects.select_for_update().select_related("user", "policy")
+        RefreshToken.objects.select_for_update(of=("self",)).select_related("user", "policy")
         .filter(token_checksum=_checksum(value)).order_by("-id").first()
     )
     if token is None:
@@ -75,6 +75,12 @@ def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now
         )
     if token.revoked is not None:
         _reuse(token, now)
+    window = policy.rolling_refresh_token_lifetime_days
+    if window is not None and token.auth_time is not None and token.auth_time + timedelta(days=window) <= now:
+        raise errors.grant_expired(
+            f" Current time: {int(now.timestamp())}, Grant issued time: {int(token.auth_time.timestamp())}, "
+            f"Grant sliding window expiration time: {int((token.auth_time + timedelta(days=window)).timestamp())}."
+        )
     if token.expires_at is not None and token.expires_at <= now:
         raise errors.grant_expired(
             f" Current time: {int(now.timestamp())}, Grant issued time: {int(token.created.timestamp())}, "
@@ -97,8 +103,10 @@ def _reuse(token: RefreshToken, now: datetime) -> None:
         successor.revoked = now
         successor.save(update_fields=["revoked", "updated"])
         return
-    refresh_token_revoke_family(family=token.token_family)
-    raise errors.grant_revoked()
+    # The request's transaction rolls back with this refusal; the grant revokes the family after it.
+    error = errors.grant_revoked()
+    error.revoke_family = token.token_family
+    raise error
 
 
 def refresh_token_rotate(*, old: RefreshToken, new: RefreshToken, now: datetime) -> None:

@@ -63,7 +63,8 @@ def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
     content_type = request.content_type or ""
     if content_type != FORM:
         return token_error(400, "invalid_request", f"The token endpoint takes {FORM} POST bodies only.")
-    allowed_query = {"p"} if policy_in_query else set()
+    bare = policy_from_query(request) if policy_in_query and "p" not in request.GET else None
+    allowed_query = ({"p"} | ({bare} if bare else set())) if policy_in_query else set()
     if set(request.GET) - allowed_query:
         return token_error(400, "invalid_request", "Parameters, and credentials above all, are not accepted in "
                            "the URL query string; send them in the request body.")

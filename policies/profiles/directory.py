@@ -36,9 +36,14 @@ def read(state: JourneyState, profile: TechnicalProfile) -> None:
     state.user = user
     state.claims.update(_user_claims(user))
     if profile.metadata.get("CheckAccountForPasswordSignIn") == "true":
-        _check_account(state, user)
+        try:
+            _check_account(state, user)
+        except errors.TokenError as exc:
+            exc.user = user  # the password was right: the sign-in event names the user
+            raise
     elif not user.is_active:
-        raise errors.InvalidGrant("The user account is disabled.", detail="user disabled")
+        # Disabling moved refreshTokensValidFromDateTime (SPEC §4.2): the refresh answer is "revoked".
+        raise errors.grant_revoked()
 
 
 def _check_account(state: JourneyState, user: User) -> None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from applications.refresh_tokens import refresh_token_revoke_family
 from identity.oauth import errors
 from identity.oauth.context import context_of
 from identity.oauth.signals import TokenOutcome, token_request_finished
@@ -29,6 +30,9 @@ class B2CGrantMixin:
             with transaction.atomic():
                 body = self.issue(request)
         except OAuth2Error as exc:
+            if getattr(exc, "revoke_family", None):
+                # Outside the rolled-back transaction: reuse detection must stick (SPEC §4.2).
+                refresh_token_revoke_family(family=exc.revoke_family)
             self._finished(request, exc)
             headers.update(exc.headers)
             return headers, exc.json, exc.status_code
@@ -48,13 +52,13 @@ class B2CGrantMixin:
 
     def _finished(self, request, exc: OAuth2Error | None) -> None:
         context = context_of(request)
-        user = getattr(request, "user", None)
+        user = getattr(request, "user", None) or getattr(exc, "user", None)
         token_request_finished.send(sender=type(self), outcome=TokenOutcome(
             grant_type=self.grant_type,
             client_id=(request.client.client_id if getattr(request, "client", None) else request.client_id or "")[:64],
             policy_id=context.policy.policy_id,
             user_id=user.pk if user is not None else None,
-            sign_in_name=(request.username or "")[:256] if self.grant_type == "password" else "",
+            sign_in_name=(getattr(request, "username", None) or "")[:256] if self.grant_type == "password" else "",
             client_ip=context.client_ip,
             error=exc.error if exc else "",
             b2c_code=getattr(exc, "b2c_code", "") if exc else "",
@@ -64,7 +68,7 @@ class B2CGrantMixin:
 
 def require(request, *names: str) -> None:
     for name in names:
-        if not getattr(request, name, None):
+        if not getattr(request, name, None):  # oauthlib's Request raises AttributeError for absent ones
             raise errors.MissingParameter(name)
 
 
