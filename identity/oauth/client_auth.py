@@ -50,9 +50,10 @@ def _parse_basic(encoded: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise errors.InvalidClient("The Authorization header is not valid HTTP Basic credentials.") from None
     client_id, sep, secret = decoded.partition(":")
-    if not sep:
+    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if not sep or "\x00" in client_id or "\x00" in secret:
         raise errors.InvalidClient("The Authorization header is not valid HTTP Basic credentials.")
-    return unquote_plus(client_id), unquote_plus(secret)
+    return client_id, secret
 
 
 def load_client(client_id: str) -> Application:

@@ -5,6 +5,7 @@ Access tokens are not stored anywhere: they are self-contained JWTs.
 
 import base64
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -41,6 +42,8 @@ def _common(policy: Policy, *, aud: str, now: int, lifetime: int) -> dict[str, A
     claims: dict[str, Any] = {
         "iss": issuer_for(policy), "exp": now + lifetime, "nbf": now, "aud": aud, "iat": now, "ver": VERSION,
         "tid": str(tenant_id()),
+        # A unique id (RFC 9068 §2.2): two tokens with the same claims in the same second still differ.
+        "jti": uuid.uuid4().hex,
     }
     # tfp (or acr, the legacy choice) carries the policy id in lower case, as B2C does.
     claims[policy.policy_claim] = policy.policy_id.lower()
