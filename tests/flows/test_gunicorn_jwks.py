@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.flows.processes import stop_process_group
 
 pytestmark = pytest.mark.spec("SPEC.md", "§3")
 
@@ -109,14 +110,7 @@ def gunicorn(env: dict[str, str], tmp_path: Path, workers: int):
             time.sleep(0.1)
         yield port, access_log
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_process_group(process)
 
 
 def worker_pids(access_log: Path, path: str) -> set[str]:

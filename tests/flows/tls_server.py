@@ -13,7 +13,6 @@ import ipaddress
 import json
 import os
 import secrets
-import signal
 import socket
 import ssl
 import string
@@ -29,6 +28,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.flows.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -177,11 +178,4 @@ def tls_trustframe(directory: Path, *, workers: int = 2, timeout: float = 60) ->
             time.sleep(0.1)
         yield server
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_process_group(process)
