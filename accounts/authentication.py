@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
 
+from accounts.hashing_gate import hashing_slot
 from accounts.models import User
 from accounts.passwords import PASSWORD_MAX_LENGTH
 from accounts.selectors import user_get_by_sign_in_name
@@ -43,8 +44,14 @@ def _verify(password: str, encoded: str | None) -> bool:
 
 
 def check_credentials(sign_in_name: str, password: str) -> CredentialCheck:
+    """Raises HashingBusy when no hashing slot frees up in time (the caller answers 503)."""
     if len(password) > PASSWORD_MAX_LENGTH:
         return CredentialCheck(CredentialOutcome.TOO_LONG)
+    with hashing_slot():
+        return _check(sign_in_name, password)
+
+
+def _check(sign_in_name: str, password: str) -> CredentialCheck:
     dummy = _dummy_hash(tuple(settings.PASSWORD_HASHERS))
     user = user_get_by_sign_in_name(sign_in_name)
     usable = user is not None and user.has_usable_password()

@@ -128,3 +128,25 @@ class FederatedIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer} / {self.issuer_subject}"
+
+
+class SignInThrottle(models.Model):
+    """Smart-lockout state of one sign-in name (SPEC §4.1), whether or not such a user exists.
+
+    Keyed by an HMAC of the normalised name, so the attempted names themselves are not stored.
+    `recent_failures` holds short HMACs of the distinct wrong passwords since the last lock, so that
+    repeating the same wrong password counts once.
+    """
+
+    name_key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    lockouts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    recent_failures = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = "sign-in throttle"
+
+    def __str__(self) -> str:
+        return f"{self.name_key[:12]}… ({self.failures} failures, {self.lockouts} lockouts)"

@@ -105,7 +105,7 @@ def _reuse(token: RefreshToken, now: datetime) -> None:
         return
     # The request's transaction rolls back with this refusal; the grant revokes the family after it.
     error = errors.grant_revoked()
-    error.revoke_family = token.token_family
+    error.effects.append(lambda: refresh_token_revoke_family(family=token.token_family))
     raise error
 
 

@@ -16,10 +16,23 @@ def _as_uuid(value: str) -> str | None:
         return None
 
 
+def api_find(identifier: str) -> Application | None:
+    """The enabled app a resource identifier names: its App ID URI (any case) or its client id.
+
+    The one rule for `{resource}/.default`, `{resource}/{scope}` and the `resource` parameter.
+    """
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    return Application.objects.filter(
+        Q(app_id_uri__iexact=identifier) | Q(client_id=identifier.lower()), enabled=True
+    ).first()
+
+
 def application_get(identifier: str) -> Application:
     """An app by client id or App ID URI; ValidationError if there is none."""
     client_id = _as_uuid(identifier)
-    query = Q(client_id=client_id) if client_id else Q(app_id_uri=identifier.strip())
+    query = Q(client_id=client_id) if client_id else Q(app_id_uri__iexact=identifier.strip())
     app = Application.objects.filter(query).first()
     if app is None:
         raise ValidationError(f"Unknown application '{identifier}'.", code="unknown_application")

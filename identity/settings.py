@@ -21,6 +21,16 @@ env = environ.FileAwareEnv(
     ARGON2_PARALLELISM=(int, 1),
     CLIENT_SECRET_DEFAULT_DAYS=(int, 180),
     REFRESH_TOKEN_REUSE_GRACE_SECONDS=(int, 10),
+    LOCKOUT_THRESHOLD=(int, 10),
+    LOCKOUT_DURATION_SECONDS=(int, 60),
+    LOCKOUT_MAX_DURATION_SECONDS=(int, 5 * 3600),
+    RATE_LIMIT_CLIENT_PER_SECOND=(int, 200),
+    RATE_LIMIT_IP_PER_5_MINUTES=(int, 6000),
+    TRUSTED_PROXY_COUNT=(int, 0),
+    PASSWORD_HASH_CONCURRENCY=(int, 4),
+    PASSWORD_HASH_WAIT_SECONDS=(float, 2.0),
+    TOKEN_REQUEST_MAX_BYTES=(int, 64 * 1024),
+    TOKEN_PARAMETER_MAX_LENGTH=(int, 8192),
     SECURE_SSL_REDIRECT=(bool, None),
     SECURE_HSTS_SECONDS=(int, None),
     SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, True),
@@ -60,17 +70,44 @@ CLIENT_SECRET_DEFAULT_DAYS = env("CLIENT_SECRET_DEFAULT_DAYS")
 # is a client's retry after a lost response; later, it is theft and revokes the family (SPEC §4.2).
 REFRESH_TOKEN_REUSE_GRACE_SECONDS = env("REFRESH_TOKEN_REUSE_GRACE_SECONDS")
 
+# Smart lockout (SPEC §4.1): after LOCKOUT_THRESHOLD distinct wrong passwords a sign-in name is locked
+# for LOCKOUT_DURATION_SECONDS, doubling every 10 lockouts up to LOCKOUT_MAX_DURATION_SECONDS.
+LOCKOUT_THRESHOLD = env("LOCKOUT_THRESHOLD")
+LOCKOUT_DURATION_SECONDS = env("LOCKOUT_DURATION_SECONDS")
+LOCKOUT_MAX_DURATION_SECONDS = env("LOCKOUT_MAX_DURATION_SECONDS")
+# B2C's quotas as defaults; 0 turns a limit off. Counted in the cache (shared through Redis).
+RATE_LIMIT_CLIENT_PER_SECOND = env("RATE_LIMIT_CLIENT_PER_SECOND")
+RATE_LIMIT_IP_PER_5_MINUTES = env("RATE_LIMIT_IP_PER_5_MINUTES")
+# How many proxies in front of us append to X-Forwarded-For; 0 = use the socket's address only.
+TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
+# At most this many Argon2 computations at once per process (about 19 MiB each); more wait up to
+# PASSWORD_HASH_WAIT_SECONDS, then get 503 with Retry-After.
+PASSWORD_HASH_CONCURRENCY = env("PASSWORD_HASH_CONCURRENCY")
+PASSWORD_HASH_WAIT_SECONDS = env("PASSWORD_HASH_WAIT_SECONDS")
+TOKEN_REQUEST_MAX_BYTES = env("TOKEN_REQUEST_MAX_BYTES")
+TOKEN_PARAMETER_MAX_LENGTH = env("TOKEN_PARAMETER_MAX_LENGTH")
+
 DATABASES = {"default": env.db_url_config(
     env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}"
 )}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take the lock when their transaction begins and wait for it (instead of deadlocking on
+    # a read-then-write and failing at once with "database is locked"); WAL lets readers go on.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;",
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a stalled Redis must degrade to the database path, not hang requests.
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+    }}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

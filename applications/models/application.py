@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from oauth2_provider.models import AbstractApplication
 
 UUID_REGEX = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -41,8 +42,9 @@ class Application(AbstractApplication):
         "resource owner password credentials (ROPC)", default=False,
         help_text="Allow this app to exchange a user's name and password for tokens.",
     )
-    app_id_uri = models.CharField(
-        "Application ID URI", max_length=512, unique=True, null=True, blank=True,
+    # NULL, not "": apps without an App ID URI must not collide under the unique constraint.
+    app_id_uri = models.CharField(  # noqa: DJ001
+        "Application ID URI", max_length=512, null=True, blank=True,
         help_text="e.g. https://contoso.onmicrosoft.com/api; clients ask for '{App ID URI}/.default'.",
     )
     enabled = models.BooleanField(default=True)
@@ -52,6 +54,11 @@ class Application(AbstractApplication):
         verbose_name = "app registration"
         constraints = [
             models.CheckConstraint(condition=Q(client_id__regex=UUID_REGEX), name="application_client_id_uuid"),
+            # App ID URIs are matched case-insensitively (as Entra does), so they are unique that way too.
+            models.UniqueConstraint(
+                Lower("app_id_uri"), name="application_app_id_uri_unique_ci",
+                violation_error_message="An app registration with this Application ID URI already exists.",
+            ),
             models.CheckConstraint(
                 condition=Q(client_type__in=["public", "confidential"]), name="application_client_type_known"
             ),

@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 from applications.client_auth import application_find, client_secret_matches
 from applications.models import Application
 from identity.oauth import errors
+from identity.text import echo
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -62,9 +63,10 @@ def load_client(client_id: str) -> Application:
         raise errors.MissingParameter("client_id")
     app = application_find(client_id)
     if app is None:
-        raise errors.InvalidClient(f"Client '{client_id}' is not registered in this tenant.", b2c_code="AADB2C90018")
+        raise errors.InvalidClient(f"Client '{echo(client_id)}' is not registered in this tenant.",
+                                   b2c_code="AADB2C90018")
     if not app.enabled:
-        raise errors.InvalidClient(f"The provided application with ID '{client_id}' is disabled for the tenant.",
+        raise errors.InvalidClient(f"The provided application with ID '{echo(client_id)}' is disabled for the tenant.",
                                    b2c_code="AADB2C90092")
     return app
 
@@ -76,3 +78,13 @@ def authenticate_confidential(app: Application, presented: PresentedClient) -> N
     if not client_secret_matches(application=app, secret=presented.secret):
         raise errors.InvalidClient("The specified client_secret does not match the expected value for this "
                                    "client, or it has expired.", b2c_code="AADB2C90081")
+
+
+def basic_client_id(header: str) -> str:
+    """The client id of a Basic Authorization header, '' if there is none or it is malformed."""
+    if header[:6].lower() != "basic ":
+        return ""
+    try:
+        return _parse_basic(header[6:])[0]
+    except errors.InvalidClient:
+        return ""

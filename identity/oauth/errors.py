@@ -5,6 +5,8 @@ oauthlib unchanged; `identity.views.token` turns every one into the JSON respons
 the log and the sign-in event only, never for the client.
 """
 
+from collections.abc import Callable
+
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 
@@ -17,6 +19,9 @@ class TokenError(oauthlib_errors.OAuth2Error):
     def __init__(self, message: str | None = None, *, detail: str = "", request=None, b2c_code: str | None = None):
         self.b2c_code = self.b2c_code if b2c_code is None else b2c_code
         self.detail = detail
+        # Writes the refusal itself must cause (family revocation, lockout counting). The request's
+        # transaction rolls back with the refusal, so the grant runs these after it (grants/base.py).
+        self.effects: list[Callable[[], object]] = []
         text = message or self.message
         super().__init__(description=f"{self.b2c_code}: {text}" if self.b2c_code else text, request=request)
 
@@ -62,14 +67,26 @@ class InteractionRequired(TokenError):
     error = "interaction_required"
 
 
-class RateLimited(TokenError):
+class RetryLater(TokenError):
+    """A refusal that tells the client when to come back (`Retry-After`)."""
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict:
+        return {**super().headers, "Retry-After": str(self.retry_after)}
+
+
+class RateLimited(RetryLater):
     error = "slow_down"
     status_code = 429
     b2c_code = "AADB2C90244"
     message = "There are too many requests at this moment. Please wait for some time and try again."
 
 
-class TemporarilyUnavailable(TokenError):
+class TemporarilyUnavailable(RetryLater):
     error = "temporarily_unavailable"
     status_code = 503
     message = "The service is temporarily unavailable. Please try again shortly."
@@ -77,8 +94,10 @@ class TemporarilyUnavailable(TokenError):
 
 # The refusals of SPEC §4, each with its own description. Factories keep the wording in one place.
 
-def bad_credentials(text: str = "The username or password provided in the request are invalid.") -> InvalidGrant:
-    return InvalidGrant(text, b2c_code="AADB2C90225")
+def bad_credentials(
+    text: str = "The username or password provided in the request are invalid.", detail: str = ""
+) -> InvalidGrant:
+    return InvalidGrant(text, b2c_code="AADB2C90225", detail=detail)
 
 
 def ropc_not_enabled() -> UnauthorizedClient:
@@ -115,3 +134,8 @@ class UnsupportedTokenType(TokenError):
     error = "unsupported_token_type"
     message = ("Access tokens cannot be revoked; they expire on their own. Revoke the refresh token, or the "
                "user's sessions, instead.")
+
+
+def account_locked() -> InvalidGrant:
+    return InvalidGrant("Your account is temporarily locked to prevent unauthorized use. Try again later.",
+                        b2c_code="AADB2C90114")

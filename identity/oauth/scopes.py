@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from applications.models import Application, DelegatedScope
+from applications.selectors import api_find
 from identity.oauth import errors
+from identity.text import echo
 
 OIDC_SCOPES = {"openid", "offline_access", "profile", "email"}
 
@@ -58,11 +60,11 @@ def _delegated_scope(scope: str) -> DelegatedScope:
     prefix, _, value = scope.rpartition("/")
     found = prefix and value and (
         DelegatedScope.objects.select_related("application")
-        .filter(Q(application__app_id_uri=prefix) | Q(application__client_id=prefix.lower()))
+        .filter(Q(application__app_id_uri__iexact=prefix) | Q(application__client_id=prefix.lower()))
         .filter(value=value, is_enabled=True, application__enabled=True).first()
     )
     if not found:
-        raise errors.InvalidScope(f"The scope '{scope}' provided in the request is not supported.",
+        raise errors.InvalidScope(f"The scope '{echo(scope)}' provided in the request is not supported.",
                                   b2c_code="AADB2C90012")
     return found
 
@@ -70,9 +72,31 @@ def _delegated_scope(scope: str) -> DelegatedScope:
 def _resource(value: str, client: Application) -> Application:
     if value.strip().lower() == client.client_id:
         return client
-    api = Application.objects.filter(
-        Q(client_id=value.strip().lower()) | Q(app_id_uri=value.strip()), enabled=True
-    ).first()
+    api = api_find(value)
     if api is None:
-        raise errors.InvalidScope(f"The resource '{value}' is not known in this tenant.")
+        raise errors.InvalidScope(f"The resource '{echo(value)}' is not known in this tenant.")
     return api
+
+
+def refresh_scopes(
+    *, original_scope: str, requested: list[str], resource_param: str, client: Application
+) -> UserScopes:
+    """RFC 6749 §6: a refresh may narrow the original scope, never widen it — `resource` included.
+
+    `resource` (the B2C refresh example sends the client id) may only name the resource the original
+    grant already covered; any other API would be an access token nobody consented to.
+    """
+    original = parse_user_scopes(original_scope.split(), client)
+    if not set(requested) <= set(original.granted):
+        raise errors.InvalidScope("The requested scope exceeds the scope originally granted.")
+    if resource_param:
+        named = _resource(resource_param, client)
+        if original.resource is None or named.pk != original.resource.pk:
+            raise errors.InvalidScope(
+                f"The resource '{echo(resource_param)}' was not part of the original grant.")
+    scopes = parse_user_scopes(requested, client)
+    if resource_param and scopes.resource is None:
+        # `resource` without a resource scope (B2C's example): the original resource, original scopes on it.
+        return UserScopes(scopes.openid, scopes.offline_access, original.resource, original.delegated,
+                          scopes.granted)
+    return scopes

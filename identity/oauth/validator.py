@@ -14,13 +14,14 @@ from identity.oauth.client_auth import (
     load_client,
     presented_client,
 )
-from identity.oauth.context import context_of
+from identity.oauth.context import body_param, context_of
 from identity.oauth.introspection import (
     access_token_claims,
     access_token_introspect,
     looks_like_jwt,
     refresh_token_introspect,
 )
+from identity.oauth.scopes import refresh_scopes
 from policies.engine import PolicyRequest, evaluate
 
 
@@ -76,8 +77,13 @@ class IdentityValidator(OAuth2Validator):
         policy = context_of(request).policy
         token = refresh_token_redeem(value=refresh_token, client=client, policy=policy, now=request.now)
         request.refresh_token_instance = token
+        request.user_scopes = refresh_scopes(
+            original_scope=token.scope, requested=request.scopes or token.scope.split(),
+            resource_param=body_param(request, "resource"), client=client,
+        )
         request.policy_result = evaluate(PolicyRequest(
             policy=policy, grant_type="refresh_token", client=client, refresh_token=token,
+            delegated_scopes=request.user_scopes.delegated,
         ))
         request.user = request.policy_result.user
         return True

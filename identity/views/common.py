@@ -14,15 +14,9 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from identity.tenant import tenant_matches
+from identity.text import echo
 from policies.models import POLICY_ID_REGEX, Policy
 from policies.selectors import policy_find
-
-# Echoed URL segments are cut short: an error body should not grow with whatever a caller sends.
-_ECHO_MAX = 100
-
-
-def echo(value: str) -> str:
-    return value if len(value) <= _ECHO_MAX else value[:_ECHO_MAX] + "…"
 
 
 def json_error(status: int, error: str, description: str) -> JsonResponse:

@@ -12,6 +12,7 @@ import json
 import logging
 from functools import cache
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -19,9 +20,14 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from identity import ratelimit
+from identity.client_ip import client_ip
+from identity.oauth import errors
 from identity.oauth.backend import IdentityOAuthLibCore
+from identity.oauth.client_auth import basic_client_id
 from identity.oauth.context import TokenContext
 from identity.oauth.server import IdentityServer
+from identity.oauth.signals import TokenOutcome, token_request_finished
 from identity.oauth.validator import IdentityValidator
 from identity.views.common import MissingPolicy, NotServed, UnknownPolicy, echo, find_policy
 
@@ -59,7 +65,14 @@ def policy_from_query(request: HttpRequest) -> str | None:
 
 
 def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
-    """RFC 6749 §3.2 / §3.1 rules that oauthlib does not enforce for us."""
+    """RFC 6749 §3.2 / §3.1 rules that oauthlib does not enforce for us, and size limits."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.TOKEN_REQUEST_MAX_BYTES:
+        return token_error(400, "invalid_request", f"The request body is larger than "
+                           f"{settings.TOKEN_REQUEST_MAX_BYTES} bytes.")
     content_type = request.content_type or ""
     if content_type != FORM:
         return token_error(400, "invalid_request", f"The token endpoint takes {FORM} POST bodies only.")
@@ -71,6 +84,9 @@ def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
     if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists()):
         # No parameter of ours can contain NUL, and PostgreSQL text cannot hold one.
         return token_error(400, "invalid_request", "Parameters must not contain NUL characters.")
+    longest = settings.TOKEN_PARAMETER_MAX_LENGTH
+    if any(len(v) > longest for _, values in request.POST.lists() for v in values):
+        return token_error(400, "invalid_request", f"A parameter is longer than {longest} characters.")
     repeated = sorted(key for key, values in request.POST.lists() if len(values) > 1)
     if repeated:
         return token_error(400, "invalid_request", f"Parameters must not be repeated: {echo(', '.join(repeated))}.")
@@ -88,31 +104,46 @@ class OAuthEndpointView(View):
         response["Allow"] = "POST"
         return response
 
-    def respond(self, request: HttpRequest) -> tuple[str, int]:
-        """(body, status) from oauthlib."""
+    def respond(self, request: HttpRequest) -> tuple[dict, str, int]:
+        """(headers, body, status) from oauthlib."""
         raise NotImplementedError
+
+    def refused_early(self, request: HttpRequest, policy_id: str, response: JsonResponse) -> JsonResponse:
+        """A refusal decided before oauthlib ran; the token endpoint records it as a sign-in event."""
+        return response
 
     def post(self, request: HttpRequest, tenant: str, policy: str | None = None) -> HttpResponse:
         policy_id = policy or policy_from_query(request)
         try:
             found = find_policy(tenant, policy_id)
         except MissingPolicy:
-            return token_error(400, "invalid_request", "The request names no policy: use /{tenant}/{policy}/"
-                               "oauth2/v2.0/... or add ?p={policy}.")
+            return self.refused_early(request, "", token_error(
+                400, "invalid_request", "The request names no policy: use /{tenant}/{policy}/oauth2/v2.0/... "
+                "or add ?p={policy}."))
         except UnknownPolicy as exc:
-            return token_error(404, "not_found", f"The policy '{echo(exc.policy_id)}' does not exist in "
-                               f"tenant '{echo(exc.tenant)}'.")
+            return self.refused_early(request, echo(exc.policy_id), token_error(
+                404, "not_found", f"The policy '{echo(exc.policy_id)}' does not exist in tenant '{echo(exc.tenant)}'."))
         except NotServed as exc:
-            return token_error(404, "not_found", exc.description)
+            return self.refused_early(request, echo(policy_id or ""), token_error(404, "not_found", exc.description))
         error = refusal(request, policy_in_query=policy is None)
         if error is not None:
-            return error
-        request.token_context = TokenContext(policy=found, client_ip=request.META.get("REMOTE_ADDR"))
+            return self.refused_early(request, found.policy_id, error)
+        address = client_ip(request)
         basic = request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic "
+        wait = ratelimit.retry_after(
+            client_id=request.POST.get("client_id") or basic_client_id(request.META.get("HTTP_AUTHORIZATION", "")),
+            ip=address,
+        )
+        if wait is not None:
+            limited = errors.RateLimited(retry_after=wait)
+            response = token_error(429, limited.error, limited.description)
+            response["Retry-After"] = str(wait)
+            return response
+        request.token_context = TokenContext(policy=found, client_ip=address)
         try:
-            body, status = self.respond(request)
+            headers, body, status = self.respond(request)
         except OAuth2Error as exc:
-            body, status = exc.json, exc.status_code
+            headers, body, status = exc.headers, exc.json, exc.status_code
         except DatabaseError:
             logger.exception("database error at %s", request.path)
             response = token_error(503, "temporarily_unavailable", "The service is temporarily unavailable; "
@@ -121,31 +152,58 @@ class OAuthEndpointView(View):
             return response
         if status >= 400 and not _is_json_object(body):
             return token_error(status, "invalid_request", "The request is invalid.", basic=basic)
-        return normalized(HttpResponse(body, status=status), basic)
+        response = HttpResponse(body, status=status)
+        if "Retry-After" in headers:
+            response["Retry-After"] = headers["Retry-After"]
+        return normalized(response, basic)
 
 
 class TokenView(OAuthEndpointView):
     """POST `/{tenant}/{policy}/oauth2/v2.0/token` (SPEC §4)."""
 
+    def refused_early(self, request: HttpRequest, policy_id: str, response: JsonResponse) -> JsonResponse:
+        """Every token request outcome is a sign-in event (SPEC §5), these included. Throttled requests
+        (429) are not recorded: a flood would otherwise become a flood of database writes."""
+        body = json.loads(response.content)
+        try:
+            token_request_finished.send(sender=type(self), outcome=TokenOutcome(
+                grant_type=_form_value(request, "grant_type"), client_id=_form_value(request, "client_id"),
+                policy_id=policy_id[:128], user_id=None, sign_in_name="", client_ip=client_ip(request),
+                error=body["error"], detail=body["error_description"][:200],
+            ))
+        except DatabaseError:
+            logger.exception("could not record a refused token request")
+        return response
+
     def respond(self, request: HttpRequest) -> tuple[str, int]:
-        _, _, body, status = oauthlib_core().create_token_response(request)
-        return body, status
+        _, headers, body, status = oauthlib_core().create_token_response(request)
+        return headers, body, status
 
 
 class RevokeView(OAuthEndpointView):
     """POST `/{tenant}/{policy}/oauth2/v2.0/revoke` (RFC 7009), for confidential clients."""
 
     def respond(self, request: HttpRequest) -> tuple[str, int]:
-        _, _, body, status = oauthlib_core().create_revocation_response(request)
-        return body or "{}", status
+        _, headers, body, status = oauthlib_core().create_revocation_response(request)
+        return headers, body or "{}", status
 
 
 class IntrospectView(OAuthEndpointView):
     """POST `/{tenant}/{policy}/oauth2/v2.0/introspect` (RFC 7662), for confidential clients."""
 
     def respond(self, request: HttpRequest) -> tuple[str, int]:
-        _, _, body, status = oauthlib_core().create_introspect_response(request)
-        return body, status
+        _, headers, body, status = oauthlib_core().create_introspect_response(request)
+        return headers, body, status
+
+
+def _form_value(request: HttpRequest, name: str) -> str:
+    """A form field for the record, if the body is a readable form at all."""
+    if request.content_type != FORM:
+        return ""
+    try:
+        return request.POST.get(name, "")[:64]
+    except Exception:  # an unreadable body: nothing to record from it
+        return ""
 
 
 def _is_json_object(body: str) -> bool:

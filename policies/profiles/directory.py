@@ -44,6 +44,8 @@ def read(state: JourneyState, profile: TechnicalProfile) -> None:
     elif not user.is_active:
         # Disabling moved refreshTokensValidFromDateTime (SPEC §4.2): the refresh answer is "revoked".
         raise errors.grant_revoked()
+    else:
+        _check_consent(state, user)  # consent withdrawn since the sign-in stops refreshes too
 
 
 def _check_account(state: JourneyState, user: User) -> None:
@@ -58,6 +60,10 @@ def _check_account(state: JourneyState, user: User) -> None:
             "The user must complete multi-factor authentication, which the resource owner password flow "
             "does not support. Use an interactive sign-in."
         )
+    _check_consent(state, user)
+
+
+def _check_consent(state: JourneyState, user: User) -> None:
     missing = _scopes_without_consent(state, user)
     if missing:
         raise errors.InvalidGrant(

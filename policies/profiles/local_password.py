@@ -5,7 +5,9 @@ messages; "user not found" and "wrong password" share one text unless the policy
 distinct messages (SPEC §4.1).
 """
 
+from accounts import lockout
 from accounts.authentication import CredentialOutcome, check_credentials
+from accounts.hashing_gate import HashingBusy
 from identity.oauth import errors
 from policies.journeys import JourneyState, TechnicalProfile
 
@@ -19,13 +21,24 @@ METADATA = {
 
 def run(state: JourneyState, profile: TechnicalProfile) -> None:
     request = state.request
-    check = check_credentials(request.username, request.password)
+    name, password = request.username, request.password
+    # Smart lockout first: a locked name is refused without hashing, whether or not it exists.
+    if lockout.locked_until(name) is not None:
+        raise errors.account_locked()
+    try:
+        check = check_credentials(name, password)
+    except HashingBusy:
+        raise errors.TemporarilyUnavailable("Too many sign-ins are being processed; try again shortly.",
+                                            retry_after=1) from None
     if check.outcome is CredentialOutcome.OK:
+        lockout.record_success(name)
         state.user = check.user
         state.claims["objectId"] = str(check.user.object_id)
-        state.claims["signInName"] = request.username
+        state.claims["signInName"] = name
         return
-    raise _refusal(check.outcome, profile, distinct=request.policy.distinct_credential_messages)
+    error = _refusal(check.outcome, profile, distinct=request.policy.distinct_credential_messages)
+    error.effects.append(lambda: lockout.record_failure(name, password))
+    raise error
 
 
 def _refusal(outcome: CredentialOutcome, profile: TechnicalProfile, *, distinct: bool) -> errors.TokenError:
@@ -33,10 +46,11 @@ def _refusal(outcome: CredentialOutcome, profile: TechnicalProfile, *, distinct:
     if outcome is CredentialOutcome.OLD_PASSWORD:
         return errors.bad_credentials(meta["UserMessageIfOldPasswordUsed"])
     if outcome is CredentialOutcome.NO_LOCAL_PASSWORD:
-        return errors.InvalidGrant(
-            "This account signs in with an external identity provider and has no local password; "
-            "the resource owner password flow supports local accounts only.", b2c_code="AADB2C90225",
-        )
+        # Its own message only where the policy opted in to distinct messages: otherwise it would tell
+        # a caller that the name exists. The reason still reaches the sign-in event (detail).
+        text = ("This account signs in with an external identity provider and has no local password; "
+                "the resource owner password flow supports local accounts only.") if distinct else GENERIC
+        return errors.bad_credentials(text, detail="no local password")
     if outcome is CredentialOutcome.TOO_LONG:
         return errors.InvalidRequest("The password is longer than the maximum allowed.")
     if distinct and outcome is CredentialOutcome.UNKNOWN_USER:

@@ -71,3 +71,14 @@ def test_refresh_tokens_are_stored_as_a_checksum_only(native_app, user, policy):
     stored = RefreshToken.objects.values("token", "token_checksum").get(pk=token.pk)
     assert stored["token"] == ""
     assert len(stored["token_checksum"]) == 64 and "plain" not in stored["token_checksum"]
+
+
+def test_app_id_uris_are_unique_whatever_their_case(api_app):
+    from django.core.exceptions import ValidationError
+
+    from applications import services
+
+    _integrity_error(lambda: Application.objects.create(
+        name="x", client_type="confidential", app_id_uri=api_app.app_id_uri.upper()))
+    with pytest.raises(ValidationError, match="already exists"):
+        services.application_register(actor="tests", name="y", app_id_uri=api_app.app_id_uri.upper())

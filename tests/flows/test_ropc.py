@@ -333,8 +333,14 @@ def test_a_wrong_password_for_a_disabled_user_says_only_that_the_credentials_are
 
 
 def test_a_federated_user_without_a_local_password_gets_its_own_message(client, policy, cid):
+    """Its own message where the policy opted in to distinct messages; otherwise the generic one, since
+    a distinct answer would reveal that the name exists (the reason is kept in the sign-in event)."""
     federated = accounts.user_create(actor=ACTOR, username="fred", email="fred@contoso.test")
     FederatedIdentity.objects.create(user=federated, issuer="https://idp.example.test", issuer_subject="fred-1")
+    body = assert_error(ropc(client, cid, username="fred", password="Any-Password-9"), 400, "invalid_grant")
+    assert body["error_description"] == GENERIC
+    policy.distinct_credential_messages = True
+    policy.save()
     body = assert_error(ropc(client, cid, username="fred", password="Any-Password-9"), 400, "invalid_grant")
     assert "external identity provider" in body["error_description"]
     assert body["error_description"] != GENERIC

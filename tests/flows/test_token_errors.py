@@ -189,11 +189,13 @@ def test_a_repeated_parameter_is_invalid_request(client, world, name):
     assert name in body["error_description"]
 
 
-def test_a_repeated_parameter_is_refused_even_when_both_values_are_equal_and_nothing_is_recorded(client, world):
+def test_a_repeated_parameter_is_refused_even_when_both_values_are_equal_and_recorded_as_a_failure(client, world):
     before = SignInEvent.objects.count()
     data = [*cc_data(world).items(), ("client_id", world.daemon_id)]
     assert_json_error(post_token(client, data), 400, "invalid_request")
-    assert SignInEvent.objects.count() == before
+    assert SignInEvent.objects.count() == before + 1
+    event = SignInEvent.objects.latest("id")
+    assert not event.succeeded and event.error == "invalid_request" and event.grant_type == "client_credentials"
 
 
 @pytest.mark.spec("RFC 6749", "§3.2")

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from applications.refresh_tokens import refresh_token_revoke_family
 from identity.oauth import errors
 from identity.oauth.context import context_of
 from identity.oauth.signals import TokenOutcome, token_request_finished
@@ -30,9 +29,8 @@ class B2CGrantMixin:
             with transaction.atomic():
                 body = self.issue(request)
         except OAuth2Error as exc:
-            if getattr(exc, "revoke_family", None):
-                # Outside the rolled-back transaction: reuse detection must stick (SPEC §4.2).
-                refresh_token_revoke_family(family=exc.revoke_family)
+            for effect in getattr(exc, "effects", ()):
+                effect()  # after the rollback, so reuse detection and lockout counting stick
             self._finished(request, exc)
             headers.update(exc.headers)
             return headers, exc.json, exc.status_code
@@ -54,7 +52,7 @@ class B2CGrantMixin:
         context = context_of(request)
         user = getattr(request, "user", None) or getattr(exc, "user", None)
         token_request_finished.send(sender=type(self), outcome=TokenOutcome(
-            grant_type=self.grant_type,
+            grant_type=self.grant_type or (getattr(request, "grant_type", None) or "")[:64],
             client_id=(request.client.client_id if getattr(request, "client", None) else request.client_id or "")[:64],
             policy_id=context.policy.policy_id,
             user_id=user.pk if user is not None else None,
@@ -82,6 +80,5 @@ class UnsupportedGrant(B2CGrantMixin):
         return {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
 
     def issue(self, request) -> dict:
-        self.grant_type = (request.grant_type or "")[:64]
         require(request, "grant_type")
         raise errors.UnsupportedGrantType(f"The supplied grant_type [{request.grant_type[:64]}] is not supported.")

@@ -4,13 +4,14 @@ The scope names one API, `{App ID URI}/.default` or `{API client id}/.default`; 
 app roles admin consent granted the client on that API, in `scp` and `roles`. No database write.
 """
 
-from django.db.models import Q
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant as OAuthlibClientCredentialsGrant
 
 from applications.models import Application
+from applications.selectors import api_find
 from identity.oauth import errors, tokens
 from identity.oauth.context import context_of
 from identity.oauth.grants.base import B2CGrantMixin
+from identity.text import echo
 from policies.engine import PolicyRequest, evaluate
 
 DEFAULT_SUFFIX = "/.default"
@@ -46,12 +47,12 @@ def resolve_default_scope(scopes: list[str]) -> Application:
         raise errors.InvalidScope("The scope parameter is required; use '{App ID URI}/.default'.")
     if len(scopes) != 1 or not scopes[0].endswith(DEFAULT_SUFFIX):
         raise errors.InvalidScope(
-            f"The scope '{' '.join(scopes)}' is not valid for the client credentials flow; use exactly one "
+            f"The scope '{echo(' '.join(scopes))}' is not valid for the client credentials flow; use exactly one "
             "'{App ID URI}/.default' or '{API client id}/.default'.", b2c_code="AADB2C90012",
         )
     resource = scopes[0][: -len(DEFAULT_SUFFIX)]
-    api = Application.objects.filter(Q(app_id_uri__iexact=resource) | Q(client_id=resource.lower())).first()
-    if api is None or not api.enabled:
-        raise errors.InvalidScope(f"The resource '{resource}' is not an API registered in this tenant.",
+    api = api_find(resource)
+    if api is None:
+        raise errors.InvalidScope(f"The resource '{echo(resource)}' is not an API registered in this tenant.",
                                   b2c_code="AADB2C90012")
     return api

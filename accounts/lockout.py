@@ -1,0 +1,133 @@
+"""Smart lockout (SPEC §4.1), as B2C does it.
+
+Counted per normalised sign-in name whether or not a user has it, so "locked" reveals nothing. The
+same wrong password repeated counts once. The database row is the authority, updated under a row
+lock so that every instance counts into the same place; the cache (Redis when configured) only
+remembers names that are locked, to answer those without a query. If the cache is down, the
+database answers: an outage neither opens the door nor locks everyone out.
+"""
+
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import SignInThrottle
+from accounts.sign_in_names import normalize_sign_in_name
+
+logger = logging.getLogger(__name__)
+RECENT_FAILURES_KEPT = 16
+CACHE_PREFIX = "lockout:"
+
+
+def _hmac(purpose: str, value: str) -> str:
+    key = hashlib.sha256(f"trustframe lockout {purpose} {settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def name_key(sign_in_name: str) -> str:
+    return _hmac("name", normalize_sign_in_name(sign_in_name))
+
+
+def _password_mark(key: str, password: str) -> str:
+    # 32 bits, keyed per name: enough to recognise a repeat among the few kept, and so short that
+    # someone holding the database and the key cannot confirm a guessed (near-miss) password with it.
+    return _hmac("password", f"{key}:{password}")[:8]
+
+
+def lock_duration(lockouts: int) -> timedelta:
+    """B2C: the first 10 lockouts last the base duration; it doubles after every 10, up to the cap."""
+    seconds = settings.LOCKOUT_DURATION_SECONDS * 2 ** ((max(lockouts, 1) - 1) // 10)
+    return timedelta(seconds=min(seconds, settings.LOCKOUT_MAX_DURATION_SECONDS))
+
+
+def locked_until(sign_in_name: str, now: datetime | None = None) -> datetime | None:
+    """When the name's lock ends, or None if it is not locked."""
+    now = now or timezone.now()
+    key = name_key(sign_in_name)
+    cached = _cache_get(key)
+    if cached is not None and cached > now.timestamp():
+        return datetime.fromtimestamp(cached, tz=now.tzinfo)
+    until = SignInThrottle.objects.filter(name_key=key, locked_until__gt=now).values_list(
+        "locked_until", flat=True
+    ).first()
+    if until is not None:
+        _cache_set(key, until, now)
+    return until
+
+
+def record_failure(sign_in_name: str, password: str) -> SignInThrottle:
+    """Count a failed sign-in. Runs in its own transaction, after the refused request's rollback."""
+    key = name_key(sign_in_name)
+    now = timezone.now()
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                throttle = _locked_row(key)
+                _count(throttle, _password_mark(key, password), now)
+                throttle.save()
+            if throttle.locked_until and throttle.locked_until > now:
+                _cache_set(key, throttle.locked_until, now)
+            return throttle
+        except IntegrityError:  # two first failures raced to create the row; the loser counts again
+            continue
+    raise RuntimeError("could not record a sign-in failure")
+
+
+def record_success(sign_in_name: str) -> None:
+    SignInThrottle.objects.filter(name_key=name_key(sign_in_name), failures__gt=0).update(
+        failures=0, recent_failures=[], updated_at=timezone.now()
+    )
+
+
+def unlock(sign_in_name: str) -> None:
+    """Admin/ops: lift a lock at once."""
+    key = name_key(sign_in_name)
+    SignInThrottle.objects.filter(name_key=key).update(failures=0, recent_failures=[], locked_until=None)
+    _cache_delete(key)
+
+
+def _locked_row(key: str) -> SignInThrottle:
+    throttle = SignInThrottle.objects.select_for_update().filter(name_key=key).first()
+    return throttle or SignInThrottle.objects.create(name_key=key)
+
+
+def _count(throttle: SignInThrottle, mark: str, now: datetime) -> None:
+    if throttle.locked_until and throttle.locked_until > now:
+        return  # attempts during a lock are refused before any password check; nothing to count
+    if mark in throttle.recent_failures:
+        return  # the same wrong password again counts once
+    throttle.failures += 1
+    throttle.recent_failures = [*throttle.recent_failures, mark][-RECENT_FAILURES_KEPT:]
+    if throttle.failures >= settings.LOCKOUT_THRESHOLD:
+        throttle.lockouts += 1
+        throttle.locked_until = now + lock_duration(throttle.lockouts)
+        throttle.failures = 0
+        throttle.recent_failures = []
+
+
+def _cache_get(key: str) -> float | None:
+    try:
+        return cache.get(CACHE_PREFIX + key)
+    except Exception:  # any cache failure means "ask the database"
+        logger.warning("lockout cache unavailable; using the database")
+        return None
+
+
+def _cache_set(key: str, until: datetime, now: datetime) -> None:
+    try:
+        cache.set(CACHE_PREFIX + key, until.timestamp(), timeout=max(1, int((until - now).total_seconds()) + 1))
+    except Exception:
+        logger.warning("lockout cache unavailable; the lock is in the database only")
+
+
+def _cache_delete(key: str) -> None:
+    try:
+        cache.delete(CACHE_PREFIX + key)
+    except Exception:
+        logger.warning("lockout cache unavailable; a cached lock may outlive the unlock by its timeout")
