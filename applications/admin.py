@@ -148,9 +148,8 @@ class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Application, form: ApplicationForm, change: bool) -> None:
         if change:
-            obj.save()
             if form.changed_data:
-                services.application_record_edit(application=obj, changed=form.changed_data, actor=request.user)
+                services.application_update(application=obj, changed=form.changed_data, actor=request.user)
             return
         app = services.application_register(
             actor=request.user, name=obj.name, public=obj.is_public, ropc=obj.ropc_enabled,
@@ -183,13 +182,10 @@ class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                     enabled=obj.is_enabled,
                 )
             elif formset.model is DelegatedScope:
-                scope = services.delegated_scope_add(
+                services.delegated_scope_add(
                     application=app, actor=request.user, value=obj.value, display_name=obj.display_name,
-                    description=obj.description,
+                    description=obj.description, enabled=obj.is_enabled,
                 )
-                if not obj.is_enabled:
-                    DelegatedScope.objects.filter(pk=scope.pk).update(is_enabled=False)
-                    changes.append(f"{label} disabled: {scope}")
             else:
                 obj.save()
                 changes.append(f"{label} added: {obj}")

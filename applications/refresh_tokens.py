@@ -75,18 +75,27 @@ def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now
         )
     if token.revoked is not None:
         _reuse(token, now)
+    expired = expiry_error(token, policy=policy, now=now)
+    if expired is not None:
+        raise expired
+    return token
+
+
+def expiry_error(token: RefreshToken, *, policy: Policy, now: datetime) -> errors.InvalidGrant | None:
+    """AADB2C90080 when the token is past its own lifetime or the policy's sliding window (which the
+    policy may have shortened since the token was issued), else None."""
     window = policy.rolling_refresh_token_lifetime_days
     if window is not None and token.auth_time is not None and token.auth_time + timedelta(days=window) <= now:
-        raise errors.grant_expired(
+        return errors.grant_expired(
             f" Current time: {int(now.timestamp())}, Grant issued time: {int(token.auth_time.timestamp())}, "
             f"Grant sliding window expiration time: {int((token.auth_time + timedelta(days=window)).timestamp())}."
         )
     if token.expires_at is not None and token.expires_at <= now:
-        raise errors.grant_expired(
+        return errors.grant_expired(
             f" Current time: {int(now.timestamp())}, Grant issued time: {int(token.created.timestamp())}, "
             f"Grant expiration time: {int(token.expires_at.timestamp())}."
         )
-    return token
+    return None
 
 
 def _reuse(token: RefreshToken, now: datetime) -> None:

@@ -78,8 +78,27 @@ def application_register(
     return app
 
 
+@transaction.atomic
+def application_update(*, application: Application, changed: list[str], actor: Actor) -> Application:
+    """Save an edited app registration (the admin's change form set the fields) with the rules of an edit.
+
+    A public client has no secrets (SPEC §4.1, AADB2C90084): turning an app public removes them, so that
+    turning it back cannot silently bring old secrets into use again.
+    """
+    _validate_full(application)
+    application.save()
+    details: dict = {"changed": sorted(changed)}
+    if application.is_public:
+        removed = [str(k) for k in application.secrets.values_list("key_id", flat=True)]
+        if removed:
+            application.secrets.all().delete()
+            details["secrets_removed"] = removed
+    audit_record(actor=actor, action="application.update", target=application, details=details)
+    return application
+
+
 def application_record_edit(*, application: Application, changed: list[str], actor: Actor) -> None:
-    """Audit a direct edit (the admin change form saves the fields itself)."""
+    """Audit an edit of rows that hang off the app (inline roles, scopes, redirect URIs)."""
     audit_record(actor=actor, action="application.update", target=application, details={"changed": sorted(changed)})
 
 
@@ -197,14 +216,15 @@ def app_roles_import_manifest(*, application: Application, actor: Actor, manifes
 
 @transaction.atomic
 def delegated_scope_add(
-    *, application: Application, actor: Actor, value: str, display_name: str = "", description: str = ""
+    *, application: Application, actor: Actor, value: str, display_name: str = "", description: str = "",
+    enabled: bool = True,
 ) -> DelegatedScope:
     """Expose a delegated scope on an API (B2C: "Expose an API")."""
     validate_role_value(value)
     if application.scopes.filter(value=value).exists():
         raise ValidationError(f"'{application.name}' already exposes a scope '{value}'.", code="duplicate")
     scope = DelegatedScope(application=application, value=value, display_name=display_name or value,
-                           description=description)
+                           description=description, is_enabled=enabled)
     _validate_full(scope, exclude=["application"])
     scope.save()
     audit_record(actor=actor, action="scope.add", target=application, details={"value": value})

@@ -16,7 +16,7 @@ import jwt
 from accounts.models import User
 from applications.client_auth import application_find
 from applications.models import Application
-from applications.refresh_tokens import refresh_token_find
+from applications.refresh_tokens import expiry_error, refresh_token_find
 from identity.discovery import issuer_for
 from identity.keys.models import SigningKey
 from identity.keys.selectors import published_keys
@@ -75,13 +75,14 @@ def access_token_introspect(token: str, client: Application) -> dict | None:
 
 
 def refresh_token_introspect(value: str, client: Application) -> dict | None:
+    """Active exactly when redeeming it would pass the same expiry, window and account rules."""
     token = refresh_token_find(value)
     now = datetime.now(UTC)
     if token is None or token.application_id != client.pk or token.revoked is not None or token.user is None:
         return None
-    if (token.expires_at and token.expires_at <= now) or not token.user.is_active:
+    if token.policy is None or not token.policy.enabled or expiry_error(token, policy=token.policy, now=now):
         return None
-    if token.created <= token.user.refresh_tokens_valid_from:
+    if not token.user.is_active or token.created <= token.user.refresh_tokens_valid_from:
         return None
     return {
         "scope": token.scope, "client_id": client.client_id, "token_type": "refresh_token",

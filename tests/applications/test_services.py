@@ -49,3 +49,17 @@ def test_unknown_permission_writes_nothing(daemon_app, api_app):
     with pytest.raises(ValidationError, match=r"no app role or scope 'app\.delete'"):
         services.permission_add(client=daemon_app, api=api_app, values=["app.read", "app.delete"], actor=ACTOR)
     assert not daemon_app.required_permissions.exists()
+
+
+def test_an_app_turned_public_loses_its_secrets(daemon_app):
+    services.client_secret_add(application=daemon_app, actor=ACTOR)
+    daemon_app.client_type = "public"
+    services.application_update(application=daemon_app, changed=["client_type"], actor=ACTOR)
+    assert not daemon_app.secrets.exists()
+    event = AuditEvent.objects.filter(action="application.update").latest("id")
+    assert len(event.details["secrets_removed"]) == 1
+
+
+def test_a_scope_can_be_added_disabled(api_app):
+    scope = services.delegated_scope_add(application=api_app, actor=ACTOR, value="tasks.read", enabled=False)
+    assert not scope.is_enabled
