@@ -131,3 +131,10 @@ def _cache_delete(key: str) -> None:
         cache.delete(CACHE_PREFIX + key)
     except Exception:
         logger.warning("lockout cache unavailable; a cached lock may outlive the unlock by its timeout")
+
+
+def throttles_purge(*, older_than: timedelta) -> int:
+    """Forget names with no lock in force and no failure for `older_than` (they pile up under attack)."""
+    cutoff = timezone.now() - older_than
+    stale = SignInThrottle.objects.filter(updated_at__lt=cutoff).exclude(locked_until__gt=timezone.now())
+    return stale.delete()[0]
