@@ -9,7 +9,6 @@ database answers: an outage neither opens the door nor locks everyone out.
 
 import hashlib
 import hmac
-import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,8 +18,8 @@ from django.utils import timezone
 
 from accounts.models import SignInThrottle
 from accounts.sign_in_names import normalize_sign_in_name
+from identity.cache_guard import cache_call
 
-logger = logging.getLogger(__name__)
 RECENT_FAILURES_KEPT = 16
 CACHE_PREFIX = "lockout:"
 
@@ -112,25 +111,17 @@ def _count(throttle: SignInThrottle, mark: str, now: datetime) -> None:
 
 
 def _cache_get(key: str) -> float | None:
-    try:
-        return cache.get(CACHE_PREFIX + key)
-    except Exception:  # any cache failure means "ask the database"
-        logger.warning("lockout cache unavailable; using the database")
-        return None
+    return cache_call(cache.get, CACHE_PREFIX + key)  # None (cache down): ask the database
 
 
 def _cache_set(key: str, until: datetime, now: datetime) -> None:
-    try:
-        cache.set(CACHE_PREFIX + key, until.timestamp(), timeout=max(1, int((until - now).total_seconds()) + 1))
-    except Exception:
-        logger.warning("lockout cache unavailable; the lock is in the database only")
+    cache_call(cache.set, CACHE_PREFIX + key, until.timestamp(),
+               timeout=max(1, int((until - now).total_seconds()) + 1))
 
 
 def _cache_delete(key: str) -> None:
-    try:
-        cache.delete(CACHE_PREFIX + key)
-    except Exception:
-        logger.warning("lockout cache unavailable; a cached lock may outlive the unlock by its timeout")
+    # If the cache is down, a cached lock may outlive the unlock by its own timeout.
+    cache_call(cache.delete, CACHE_PREFIX + key)
 
 
 def throttles_purge(*, older_than: timedelta) -> int:

@@ -105,8 +105,11 @@ def _reuse(token: RefreshToken, now: datetime) -> None:
         RefreshToken.objects.select_for_update().filter(pk=token.successor_id).first()
         if token.successor_id else None
     )
+    # Judged by the clock now, after the row lock: a request that started before the winner's rotation
+    # but waited for the lock is a concurrent duplicate, not a retry of a lost response.
     if (
-        successor is not None and successor.revoked is None and token.revoked + grace > now
+        grace > timedelta(0) and successor is not None and successor.revoked is None
+        and token.revoked + grace > timezone.now()
     ):
         # The client retried with the token it just rotated: its successor was never received.
         successor.revoked = now
@@ -135,7 +138,12 @@ def refresh_token_revoke_family(*, family: uuid.UUID | None) -> int:
 @transaction.atomic
 def refresh_token_revoke(*, value: str, client: Application) -> bool:
     """RFC 7009: revoke a refresh token (and its family) presented by the client it was issued to."""
-    token = RefreshToken.objects.filter(token_checksum=_checksum(value), application=client).first()
+    # Lock first: a refresh of this token in progress commits its successor before we go on, and the
+    # family UPDATE (a new statement) then sees that successor too.
+    token = (
+        RefreshToken.objects.select_for_update(of=("self",))
+        .filter(token_checksum=_checksum(value), application=client).first()
+    )
     if token is None:
         return False
     refresh_token_revoke_family(family=token.token_family)

@@ -7,7 +7,6 @@ the database and does not depend on this.
 """
 
 import hashlib
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-logger = logging.getLogger(__name__)
+from identity.cache_guard import cache_call
 
 
 @dataclass(frozen=True)
@@ -47,13 +46,14 @@ def retry_after(*, client_id: str, ip: str | None) -> int | None:
 
 
 def _increment(key: str, window_seconds: int) -> int | None:
+    """The window's count after this request, or None when the cache is unavailable (quota skipped)."""
+    return cache_call(_incr_or_start, key, window_seconds)
+
+
+def _incr_or_start(key: str, window_seconds: int) -> int:
     try:
-        try:
-            return cache.incr(key)
-        except ValueError:  # first request of the window
-            if cache.add(key, 1, timeout=window_seconds + 1):
-                return 1
-            return cache.incr(key)
-    except Exception:  # any cache failure: skip the quota rather than refuse everyone
-        logger.warning("rate-limit cache unavailable; quotas are not enforced until it returns")
-        return None
+        return cache.incr(key)
+    except ValueError:  # first request of the window
+        if cache.add(key, 1, timeout=window_seconds + 1):
+            return 1
+        return cache.incr(key)

@@ -5,6 +5,7 @@ from django.db import connection
 
 from accounts import services as accounts
 from applications import services as applications
+from identity import cache_guard
 from identity.tenant import forget_cached_tenant
 from policies import services as policies
 
@@ -21,10 +22,13 @@ def pytest_report_header(config) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_tenant_cache():
+def _fresh_process_state():
+    """Per-process memories that must not leak between tests: the tenant id, a recorded cache outage."""
     forget_cached_tenant()
+    cache_guard.reset()
     yield
     forget_cached_tenant()
+    cache_guard.reset()
 
 
 @pytest.fixture

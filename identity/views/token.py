@@ -22,6 +22,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from identity import ratelimit
 from identity.client_ip import client_ip
+from identity.middleware import database_unavailable_response
 from identity.oauth import errors
 from identity.oauth.backend import IdentityOAuthLibCore
 from identity.oauth.client_auth import basic_client_id
@@ -113,6 +114,14 @@ class OAuthEndpointView(View):
         return response
 
     def post(self, request: HttpRequest, tenant: str, policy: str | None = None) -> HttpResponse:
+        try:
+            return self.answer(request, tenant, policy)
+        except DatabaseError:
+            # Any database failure on this path (the policy lookup included) is "come back later".
+            logger.exception("database error at %s", request.path)
+            return database_unavailable_response()
+
+    def answer(self, request: HttpRequest, tenant: str, policy: str | None) -> HttpResponse:
         policy_id = policy or policy_from_query(request)
         try:
             found = find_policy(tenant, policy_id)
@@ -144,12 +153,6 @@ class OAuthEndpointView(View):
             headers, body, status = self.respond(request)
         except OAuth2Error as exc:
             headers, body, status = exc.headers, exc.json, exc.status_code
-        except DatabaseError:
-            logger.exception("database error at %s", request.path)
-            response = token_error(503, "temporarily_unavailable", "The service is temporarily unavailable; "
-                                   "try again shortly.")
-            response["Retry-After"] = "5"
-            return response
         if status >= 400 and not _is_json_object(body):
             return token_error(status, "invalid_request", "The request is invalid.", basic=basic)
         response = HttpResponse(body, status=status)

@@ -185,9 +185,9 @@ def test_readyz_is_503_json_when_the_database_is_down_and_errors_stay_json(tmp_p
         assert headers["Content-Type"] == "application/json"
         assert int(headers["Retry-After"]) > 0
         assert json.loads(body)["status"] == "unavailable"
-        # A request that needs the database fails, as JSON and without detail, with DEBUG off.
+        # A request that needs the database is told to come back (503 JSON, Retry-After), never a 500.
         status, headers, body = get(port, f"/{TENANT}/B2C_1_ROPC_Auth/v2.0/.well-known/openid-configuration")
-        assert status == 500
-        assert headers["Content-Type"] == "application/json"
-        assert json.loads(body)["error"] == "server_error"
+        assert status == 503
+        assert headers["Content-Type"] == "application/json" and int(headers["Retry-After"]) > 0
+        assert json.loads(body)["error"] == "temporarily_unavailable"
         assert get(port, "/healthz")[0] == 200
