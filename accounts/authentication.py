@@ -5,6 +5,7 @@ dummy hash when there is none), so "unknown user", "wrong password" and "old pas
 time. Passwords longer than PASSWORD_MAX_LENGTH are refused before any hashing.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -25,6 +26,7 @@ class CredentialOutcome(Enum):
     OLD_PASSWORD = "old_password"
     NO_LOCAL_PASSWORD = "no_local_password"
     TOO_LONG = "too_long"
+    LOCKED = "locked"
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,19 @@ def _verify(password: str, encoded: str | None) -> bool:
     return bool(encoded) and check_password(password, encoded)
 
 
-def check_credentials(sign_in_name: str, password: str) -> CredentialCheck:
-    """Raises HashingBusy when no hashing slot frees up in time (the caller answers 503)."""
+def check_credentials(
+    sign_in_name: str, password: str, still_allowed: Callable[[], bool] = lambda: True
+) -> CredentialCheck:
+    """Raises HashingBusy when no hashing slot frees up in time (the caller answers 503).
+
+    `still_allowed` is asked again once a slot is held: requests queued for a slot during a burst
+    must not all get a password check after the name has been locked (smart lockout).
+    """
     if len(password) > PASSWORD_MAX_LENGTH:
         return CredentialCheck(CredentialOutcome.TOO_LONG)
     with hashing_slot():
+        if not still_allowed():
+            return CredentialCheck(CredentialOutcome.LOCKED)
         return _check(sign_in_name, password)
 
 

@@ -22,3 +22,20 @@ class Argon2idPasswordHasher(Argon2PasswordHasher):
     @property
     def parallelism(self) -> int:  # type: ignore[override]
         return settings.ARGON2_PARALLELISM
+
+    # A stored hash carries its own cost parameters. One written with absurd ones (a tampered row, an
+    # import) would make each verification take gigabytes or minutes: refuse anything over a ceiling.
+    CEILING_FACTOR = 4
+
+    def verify(self, password: str, encoded: str) -> bool:
+        try:
+            decoded = self.decode(encoded)
+        except (ValueError, IndexError):
+            return False
+        if (
+            decoded["memory_cost"] > self.memory_cost * self.CEILING_FACTOR
+            or decoded["time_cost"] > self.time_cost * self.CEILING_FACTOR
+            or decoded["parallelism"] > max(self.parallelism * self.CEILING_FACTOR, 4)
+        ):
+            return False
+        return super().verify(password, encoded)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import SignInThrottle
@@ -79,15 +80,16 @@ def record_failure(sign_in_name: str, password: str) -> SignInThrottle:
 
 
 def record_success(sign_in_name: str) -> None:
-    SignInThrottle.objects.filter(name_key=name_key(sign_in_name), failures__gt=0).update(
-        failures=0, recent_failures=[], updated_at=timezone.now()
-    )
+    """A correct password ends the episode: counts, remembered wrong passwords and lock history."""
+    SignInThrottle.objects.filter(
+        Q(failures__gt=0) | Q(lockouts__gt=0) | Q(locked_until__isnull=False), name_key=name_key(sign_in_name)
+    ).update(failures=0, lockouts=0, recent_failures=[], locked_until=None, updated_at=timezone.now())
 
 
 def unlock(sign_in_name: str) -> None:
-    """Admin/ops: lift a lock at once."""
+    """Admin/ops: lift a lock at once and forget the episode."""
     key = name_key(sign_in_name)
-    SignInThrottle.objects.filter(name_key=key).update(failures=0, recent_failures=[], locked_until=None)
+    SignInThrottle.objects.filter(name_key=key).update(failures=0, lockouts=0, recent_failures=[], locked_until=None)
     _cache_delete(key)
 
 
@@ -100,14 +102,16 @@ def _count(throttle: SignInThrottle, mark: str, now: datetime) -> None:
     if throttle.locked_until and throttle.locked_until > now:
         return  # attempts during a lock are refused before any password check; nothing to count
     if mark in throttle.recent_failures:
-        return  # the same wrong password again counts once
+        return  # the same wrong password again counts once (also across locks)
     throttle.failures += 1
     throttle.recent_failures = [*throttle.recent_failures, mark][-RECENT_FAILURES_KEPT:]
-    if throttle.failures >= settings.LOCKOUT_THRESHOLD:
+    # After a lock has expired, with no correct password since, one more distinct failure locks again
+    # (as B2C's smart lockout does): otherwise each expiry would buy another full threshold of guesses.
+    relock = throttle.locked_until is not None
+    if relock or throttle.failures >= settings.LOCKOUT_THRESHOLD:
         throttle.lockouts += 1
         throttle.locked_until = now + lock_duration(throttle.lockouts)
         throttle.failures = 0
-        throttle.recent_failures = []
 
 
 def _cache_get(key: str) -> float | None:

@@ -14,7 +14,7 @@ def record_sign_in(sender, outcome: TokenOutcome, **kwargs) -> None:
         user_id=outcome.user_id,
         sign_in_name=_text(outcome.sign_in_name),
         client_id=_text(outcome.client_id),
-        policy_id=outcome.policy_id,
+        policy_id=_text(outcome.policy_id),
         grant_type=_text(outcome.grant_type),
         ip_address=outcome.client_ip,
         succeeded=outcome.succeeded,

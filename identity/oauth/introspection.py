@@ -20,6 +20,7 @@ from applications.refresh_tokens import expiry_error, refresh_token_find
 from identity.discovery import issuer_for
 from identity.keys.models import SigningKey
 from identity.keys.selectors import published_keys
+from identity.oauth.tokens import issued_at_ms
 from policies.selectors import policy_find
 
 
@@ -53,9 +54,9 @@ def access_token_claims(token: str) -> dict | None:
     return claims
 
 
-def _user_still_valid(object_id: str, issued_at: int) -> bool:
+def _user_still_valid(object_id: str, issued_at_ms: int) -> bool:
     user = User.objects.filter(object_id=object_id).only("is_active", "refresh_tokens_valid_from").first()
-    return bool(user and user.is_active and issued_at > user.refresh_tokens_valid_from.timestamp())
+    return bool(user and user.is_active and issued_at_ms > user.refresh_tokens_valid_from.timestamp() * 1000)
 
 
 def access_token_introspect(token: str, client: Application) -> dict | None:
@@ -65,7 +66,7 @@ def access_token_introspect(token: str, client: Application) -> dict | None:
     issued_to = application_find(str(claims.get("azp", "")))
     if issued_to is None or not issued_to.enabled:
         return None
-    if "roles" not in claims and not _user_still_valid(claims.get("oid", ""), claims["iat"]):
+    if "roles" not in claims and not _user_still_valid(claims.get("oid", ""), issued_at_ms(claims)):
         return None
     return {
         "scope": claims.get("scp", ""), "client_id": claims.get("azp"), "token_type": "Bearer",

@@ -21,11 +21,12 @@ def user_token_response(
     if scopes.resource is not None:
         body["access_token"] = tokens.user_access_token(
             policy, client=client, resource=scopes.resource, subject=result.subject, object_id=object_id,
-            scopes=[s.value for s in scopes.delegated], now=epoch, auth_time=auth_epoch,
+            scopes=[s.value for s in scopes.delegated], now=now.timestamp(), auth_time=auth_epoch,
         )
     if scopes.openid:
         body["id_token"] = tokens.id_token(
-            policy, client=client, subject=result.subject, output_claims=result.id_token_claims, now=epoch,
+            policy, client=client, subject=result.subject, output_claims=result.id_token_claims,
+            now=now.timestamp(),
             auth_time=auth_epoch,
         )
     lifetime = (policy.access_token_lifetime_minutes if "access_token" in body else policy.id_token_lifetime_minutes)

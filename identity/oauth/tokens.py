@@ -5,6 +5,8 @@ Access tokens are not stored anywhere: they are self-contained JWTs.
 
 import base64
 import json
+import secrets
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,6 +22,25 @@ from identity.tenant import tenant_id
 from policies.models import Policy
 
 VERSION = "1.0"
+
+
+def uuid7(now_ms: int | None = None) -> uuid.UUID:
+    """RFC 9562 UUID version 7: 48 bits of Unix milliseconds, then random bits."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    random_bits = int.from_bytes(secrets.token_bytes(10), "big")
+    value = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | (random_bits >> 68 & 0xFFF) << 64 | 0b10 << 62
+    return uuid.UUID(int=value | random_bits & (2**62 - 1))
+
+
+def issued_at_ms(claims: Mapping[str, Any]) -> int:
+    """When a token of ours was issued, to the millisecond: from its UUIDv7 jti when it agrees with iat."""
+    iat_ms = int(claims.get("iat", 0)) * 1000
+    try:
+        jti = uuid.UUID(str(claims.get("jti", "")))
+    except ValueError:
+        return iat_ms
+    ms = jti.int >> 80
+    return ms if jti.version == 7 and iat_ms <= ms < iat_ms + 1000 else iat_ms
 
 
 def b64url_json(value: Mapping[str, Any]) -> str:
@@ -38,12 +59,17 @@ def sign(claims: Mapping[str, Any]) -> str:
     return jwt.encode(dict(claims), private_key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
 
 
-def _common(policy: Policy, *, aud: str, now: int, lifetime: int) -> dict[str, Any]:
+def _common(policy: Policy, *, aud: str, now: float, lifetime: int) -> dict[str, Any]:
+    """`now` is the issue instant as a Unix time with its fraction: whole seconds go in iat/nbf/exp,
+    milliseconds in the jti."""
+    issued = int(now)
     claims: dict[str, Any] = {
-        "iss": issuer_for(policy), "exp": now + lifetime, "nbf": now, "aud": aud, "iat": now, "ver": VERSION,
+        "iss": issuer_for(policy), "exp": issued + lifetime, "nbf": issued, "aud": aud, "iat": issued,
+        "ver": VERSION,
         "tid": str(tenant_id()),
-        # A unique id (RFC 9068 §2.2): two tokens with the same claims in the same second still differ.
-        "jti": uuid.uuid4().hex,
+        # A unique id (RFC 9068 §2.2), time-ordered (UUIDv7): it also carries the issue time in
+        # milliseconds, which `iat` (whole seconds) cannot; introspection needs it (issued_at_ms).
+        "jti": str(uuid7(int(now * 1000))),
     }
     # tfp (or acr, the legacy choice) carries the policy id in lower case, as B2C does.
     claims[policy.policy_claim] = policy.policy_id.lower()
@@ -51,7 +77,7 @@ def _common(policy: Policy, *, aud: str, now: int, lifetime: int) -> dict[str, A
 
 
 def app_access_token(
-    policy: Policy, *, client: Application, api: Application, roles: list[str], now: int
+    policy: Policy, *, client: Application, api: Application, roles: list[str], now: float
 ) -> str:
     """Client credentials (SPEC §3): aud = API, azp = client, sub = oid = the client's service principal."""
     principal = str(client.service_principal_id)
@@ -62,7 +88,7 @@ def app_access_token(
 
 def user_access_token(
     policy: Policy, *, client: Application, resource: Application, subject: str, object_id: str,
-    scopes: Iterable[str], now: int, auth_time: int | None,
+    scopes: Iterable[str], now: float, auth_time: int | None,
 ) -> str:
     claims = _common(policy, aud=resource.client_id, now=now, lifetime=policy.access_token_lifetime_minutes * 60)
     claims.update(sub=subject, oid=object_id, azp=client.client_id)
@@ -75,7 +101,7 @@ def user_access_token(
 
 
 def id_token(
-    policy: Policy, *, client: Application, subject: str, output_claims: Mapping[str, Any], now: int,
+    policy: Policy, *, client: Application, subject: str, output_claims: Mapping[str, Any], now: float,
     auth_time: int | None,
 ) -> str:
     """ID token (SPEC §3): aud = the client, sub per the policy, the policy's output claims."""

@@ -26,7 +26,7 @@ def run(state: JourneyState, profile: TechnicalProfile) -> None:
     if lockout.locked_until(name) is not None:
         raise errors.account_locked()
     try:
-        check = check_credentials(name, password)
+        check = check_credentials(name, password, still_allowed=lambda: lockout.locked_until(name) is None)
     except HashingBusy:
         raise errors.TemporarilyUnavailable("Too many sign-ins are being processed; try again shortly.",
                                             retry_after=1) from None
@@ -36,6 +36,8 @@ def run(state: JourneyState, profile: TechnicalProfile) -> None:
         state.claims["objectId"] = str(check.user.object_id)
         state.claims["signInName"] = name
         return
+    if check.outcome is CredentialOutcome.LOCKED:
+        raise errors.account_locked()
     error = _refusal(check.outcome, profile, distinct=request.policy.distinct_credential_messages)
     error.effects.append(lambda: lockout.record_failure(name, password))
     raise error

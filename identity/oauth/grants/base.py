@@ -1,13 +1,13 @@
-"""What every grant shares: one transaction, typed errors to oauthlib's triple, one outcome signal.
+"""What every grant shares: typed errors to oauthlib's triple, effects after a refusal, one outcome signal.
 
 A grant's `issue(request)` validates in its own order and returns the response body; anything it
-raises as an OAuth2Error becomes the error response, and the transaction rolls back so a refusal or
-a failure halfway writes nothing (a refresh token is not consumed by a failed refresh).
+raises as an OAuth2Error becomes the error response. Each grant wraps its writes in a transaction
+(and only its writes: a password check must not hold the database's write lock for the length of an
+Argon2 hash), so a refusal or a failure halfway writes nothing; a refused refresh token is not consumed.
 """
 
 import json
 
-from django.db import transaction
 from django.utils import timezone
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
@@ -26,8 +26,7 @@ class B2CGrantMixin:
         headers = self._get_default_headers()
         request.now = timezone.now()
         try:
-            with transaction.atomic():
-                body = self.issue(request)
+            body = self.issue(request)
         except OAuth2Error as exc:
             for effect in getattr(exc, "effects", ()):
                 effect()  # after the rollback, so reuse detection and lockout counting stick

@@ -31,7 +31,7 @@ class ClientCredentialsGrant(B2CGrantMixin, OAuthlibClientCredentialsGrant):
         lifetime = policy.access_token_lifetime_minutes * 60
         return {
             "access_token": tokens.app_access_token(
-                policy, client=request.client, api=api, roles=result.claims["roles"], now=epoch
+                policy, client=request.client, api=api, roles=result.claims["roles"], now=request.now.timestamp()
             ),
             "token_type": "Bearer",
             "not_before": epoch,

@@ -1,5 +1,6 @@
 """Refresh token redemption (RFC 6749 §6; SPEC §4.2): rotation, revocation, the refresh journey."""
 
+from django.db import transaction
 from oauthlib.oauth2.rfc6749.grant_types import RefreshTokenGrant as OAuthlibRefreshTokenGrant
 
 from identity.oauth.grants.base import B2CGrantMixin, require
@@ -12,8 +13,10 @@ class RefreshTokenGrant(B2CGrantMixin, OAuthlibRefreshTokenGrant):
     def issue(self, request) -> dict:
         self.authenticate_client(request)
         require(request, "refresh_token")
-        self.request_validator.validate_refresh_token(request.refresh_token, request.client, request)
-        token = request.refresh_token_instance
-        return user_token_response(
-            request, request.user_scopes, auth_time=token.auth_time or token.created, predecessor=token
-        )
+        # One transaction from the row lock on the presented token to its successor's insert.
+        with transaction.atomic():
+            self.request_validator.validate_refresh_token(request.refresh_token, request.client, request)
+            token = request.refresh_token_instance
+            return user_token_response(
+                request, request.user_scopes, auth_time=token.auth_time or token.created, predecessor=token
+            )
