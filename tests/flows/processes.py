@@ -1,8 +1,13 @@
-"""Stopping the server processes that real-server tests start in their own process group."""
+"""What the real-server tests share: finding gunicorn, a free port, stopping a process group."""
 
 import os
 import signal
+import socket
 import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def stop_process_group(process: subprocess.Popen) -> None:
@@ -15,3 +20,16 @@ def stop_process_group(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+def gunicorn_path() -> str:
+    for candidate in (ROOT / ".venv" / "bin" / "gunicorn", Path(sys.executable).with_name("gunicorn")):
+        if candidate.exists():
+            return str(candidate)
+    raise RuntimeError("gunicorn is not installed in .venv")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

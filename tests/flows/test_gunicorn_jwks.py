@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.flows.processes import stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, stop_process_group
 
 pytestmark = pytest.mark.spec("SPEC.md", "§3")
 
@@ -39,20 +38,6 @@ signing_key_rotate(actor="test_gunicorn_jwks")
 print(json.dumps(jwks()))
 """
 COUNT_KEYS = "from identity.keys.models import SigningKey; print(SigningKey.objects.count())"
-
-
-def gunicorn_path() -> str:
-    found = Path(sys.executable).with_name("gunicorn")
-    path = str(found) if found.exists() else shutil.which("gunicorn")
-    if path is None:
-        pytest.skip("gunicorn is not installed in this environment")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(database_url: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.flows.processes import stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -54,19 +54,6 @@ class TlsServer:
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
-
-
-def gunicorn_path() -> str:
-    for candidate in (ROOT / ".venv" / "bin" / "gunicorn", Path(sys.executable).with_name("gunicorn")):
-        if candidate.exists():
-            return str(candidate)
-    raise RuntimeError("gunicorn is not installed in .venv")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _key() -> rsa.RSAPrivateKey:

@@ -21,23 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.flows.processes import stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
-
-
-def gunicorn_path() -> str:
-    for candidate in (ROOT / ".venv" / "bin" / "gunicorn", Path(sys.executable).with_name("gunicorn")):
-        if candidate.exists():
-            return str(candidate)
-    raise RuntimeError("gunicorn is not installed in .venv")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
