@@ -46,19 +46,25 @@ def _verify(password: str, encoded: str | None) -> bool:
 
 
 def check_credentials(
-    sign_in_name: str, password: str, still_allowed: Callable[[], bool] = lambda: True
+    sign_in_name: str, password: str, still_allowed: Callable[[], bool] = lambda: True,
+    on_failure: Callable[[], object] = lambda: None,
 ) -> CredentialCheck:
     """Raises HashingBusy when no hashing slot frees up in time (the caller answers 503).
 
-    `still_allowed` is asked again once a slot is held: requests queued for a slot during a burst
-    must not all get a password check after the name has been locked (smart lockout).
+    `still_allowed` is asked again once a slot is held, and `on_failure` runs before the slot is given
+    up: requests queued for a slot during a burst see every failure before them (smart lockout), so a
+    burst cannot buy more password checks than the lockout threshold.
     """
     if len(password) > PASSWORD_MAX_LENGTH:
+        on_failure()
         return CredentialCheck(CredentialOutcome.TOO_LONG)
     with hashing_slot():
         if not still_allowed():
             return CredentialCheck(CredentialOutcome.LOCKED)
-        return _check(sign_in_name, password)
+        check = _check(sign_in_name, password)
+        if check.outcome is not CredentialOutcome.OK:
+            on_failure()
+        return check
 
 
 def _check(sign_in_name: str, password: str) -> CredentialCheck:

@@ -23,6 +23,8 @@ from applications.models import Application, RefreshToken
 from identity.oauth import errors
 from policies.models import Policy
 
+FAMILY_REVOKE_PASSES = 20
+
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
@@ -128,11 +130,23 @@ def refresh_token_rotate(*, old: RefreshToken, new: RefreshToken, now: datetime)
 
 
 def refresh_token_revoke_family(*, family: uuid.UUID | None) -> int:
-    """Revoke every live token of a family in one statement (reuse detection, revocation endpoint)."""
+    """Revoke every live token of a family (reuse detection, revocation endpoint).
+
+    Repeated until a fresh statement sees no live token: under READ COMMITTED one UPDATE cannot see a
+    successor that a concurrent refresh inserts while the UPDATE waits for that refresh's row lock.
+    Each pass waits out the refreshes in flight (they hold a lock on a live row), the next sees their
+    successors; no new refresh can start on a revoked token, so this ends.
+    """
     if family is None:
         return 0
-    now = timezone.now()
-    return RefreshToken.objects.filter(token_family=family, revoked__isnull=True).update(revoked=now, updated=now)
+    total = 0
+    live = RefreshToken.objects.filter(token_family=family, revoked__isnull=True)
+    for _ in range(FAMILY_REVOKE_PASSES):
+        now = timezone.now()
+        total += live.update(revoked=now, updated=now)
+        if not live.exists():
+            break
+    return total
 
 
 @transaction.atomic

@@ -26,7 +26,12 @@ def run(state: JourneyState, profile: TechnicalProfile) -> None:
     if lockout.locked_until(name) is not None:
         raise errors.account_locked()
     try:
-        check = check_credentials(name, password, still_allowed=lambda: lockout.locked_until(name) is None)
+        # The failure is recorded inside the hashing slot (no transaction is open here: the password
+        # grant checks credentials before opening one), so the next queued attempt sees it.
+        check = check_credentials(
+            name, password, still_allowed=lambda: lockout.locked_until(name) is None,
+            on_failure=lambda: lockout.record_failure(name, password),
+        )
     except HashingBusy:
         raise errors.TemporarilyUnavailable("Too many sign-ins are being processed; try again shortly.",
                                             retry_after=1) from None
@@ -38,9 +43,7 @@ def run(state: JourneyState, profile: TechnicalProfile) -> None:
         return
     if check.outcome is CredentialOutcome.LOCKED:
         raise errors.account_locked()
-    error = _refusal(check.outcome, profile, distinct=request.policy.distinct_credential_messages)
-    error.effects.append(lambda: lockout.record_failure(name, password))
-    raise error
+    raise _refusal(check.outcome, profile, distinct=request.policy.distinct_credential_messages)
 
 
 def _refusal(outcome: CredentialOutcome, profile: TechnicalProfile, *, distinct: bool) -> errors.TokenError:
