@@ -10,7 +10,7 @@ import time
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from identity.keys.services import signing_key_rotate
@@ -38,9 +38,15 @@ def test_reuse_revokes_a_successor_minted_during_the_revocation(native_app, user
             time.sleep(1.0)
 
     results = {}
+
+    def refresh_in_flight():
+        try:
+            results["refresh"] = post_token(Client(), refresh_data(client_id, live))
+        finally:
+            connections.close_all()  # the thread's own connection, or the test database cannot be dropped
+
     with mock.patch.object(responses, "refresh_token_rotate", slow_rotate):
-        in_flight = threading.Thread(name="in-flight refresh", target=lambda: results.update(
-            refresh=post_token(Client(), refresh_data(client_id, live))))
+        in_flight = threading.Thread(name="in-flight refresh", target=refresh_in_flight)
         in_flight.start()
         time.sleep(0.3)
         reuse = post_token(Client(), refresh_data(client_id, first))  # two generations old: theft
