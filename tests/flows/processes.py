@@ -33,3 +33,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
+    """Run manage.py in a subprocess with `env`; its stdout, or RuntimeError with the end of stderr."""
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result.stdout

@@ -17,7 +17,6 @@ import socket
 import ssl
 import string
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.flows.processes import free_port, gunicorn_path, stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -114,14 +113,6 @@ def server_env(port: int, db_path: Path) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{db_path}", LOG_LEVEL="WARNING",
     )
     return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return result.stdout
 
 
 def _answers(port: int, ca_file: Path) -> bool:

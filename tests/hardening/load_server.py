@@ -14,14 +14,13 @@ import secrets
 import socket
 import string
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.flows.processes import free_port, gunicorn_path, stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -89,14 +88,6 @@ def _env(port: int, db_path: Path, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=180)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
@@ -113,8 +104,8 @@ def gunicorn_trustframe(directory: Path, *, workers: int = 2, threads: int = 8, 
     port = free_port()
     db_path = directory / "trustframe.sqlite3"
     server_env = _env(port, db_path, env or {})
-    _manage(server_env, "migrate", "--no-input")
-    demo = json.loads(_manage(server_env, "demotenant", "--credentials-file", str(directory / "demo.json"), "--json"))
+    manage(server_env, "migrate", "--no-input")
+    demo = json.loads(manage(server_env, "demotenant", "--credentials-file", str(directory / "demo.json"), "--json"))
     assert demo.get("created") is True, demo
     log_path = directory / "gunicorn.log"
     with open(log_path, "wb") as log:
