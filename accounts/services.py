@@ -107,15 +107,19 @@ def user_revoke_sessions(*, user: User, actor: Actor) -> User:
     return user
 
 
+def _revoke_on_disable(user: User) -> None:
+    """A disabled user's refresh tokens stop working (SPEC §4.2): the one place that rule lives."""
+    user.refresh_tokens_valid_from = timezone.now()
+    user.save(update_fields=["refresh_tokens_valid_from"])
+
+
 @transaction.atomic
 def user_set_enabled(*, user: User, enabled: bool, actor: Actor) -> User:
     """Enable or disable; disabling also revokes refresh tokens (SPEC §4.2)."""
     user.is_active = enabled
-    fields = ["is_active"]
+    user.save(update_fields=["is_active"])
     if not enabled:
-        user.refresh_tokens_valid_from = timezone.now()
-        fields.append("refresh_tokens_valid_from")
-    user.save(update_fields=fields)
+        _revoke_on_disable(user)
     audit_record(actor=actor, action="user.enable" if enabled else "user.disable", target=user)
     return user
 
@@ -124,8 +128,7 @@ def user_set_enabled(*, user: User, enabled: bool, actor: Actor) -> User:
 def user_record_edit(*, user: User, changed: list[str], actor: Actor, was_active: bool) -> User:
     """Side effects and audit of a direct edit (the admin change form saves the fields itself)."""
     if was_active and not user.is_active:
-        user.refresh_tokens_valid_from = timezone.now()
-        user.save(update_fields=["refresh_tokens_valid_from"])
+        _revoke_on_disable(user)
     audit_record(actor=actor, action="user.update", target=user, details={"changed": sorted(changed)})
     return user
 

@@ -6,10 +6,6 @@ from django.utils import timezone
 from applications.models import Application
 
 
-def application_find(client_id: str) -> Application | None:
-    return Application.objects.filter(client_id=client_id.strip().lower()).first() if client_id else None
-
-
 def client_secret_matches(*, application: Application, secret: str) -> bool:
     """True when `secret` is one of the app's unexpired secrets. Several may be valid at once (rotation)."""
     hashes = application.secrets.filter(expires_at__gt=timezone.now()).values_list("secret_hash", flat=True)

@@ -16,6 +16,11 @@ def _as_uuid(value: str) -> str | None:
         return None
 
 
+def application_find(client_id: str) -> Application | None:
+    """The app with this client id (any case), enabled or not; None if there is none."""
+    return Application.objects.filter(client_id=client_id.strip().lower()).first() if client_id else None
+
+
 def api_find(identifier: str) -> Application | None:
     """The enabled app a resource identifier names: its App ID URI (any case) or its client id.
 

@@ -10,8 +10,9 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from applications.client_auth import application_find, client_secret_matches
+from applications.client_auth import client_secret_matches
 from applications.models import Application
+from applications.selectors import application_find
 from identity.oauth import errors
 from identity.text import echo
 

@@ -21,10 +21,3 @@ class TokenContext:
 def context_of(request) -> TokenContext:
     return request.extra_credentials[KEY]
 
-
-def body_param(request, name: str) -> str:
-    """A form parameter oauthlib does not model (resource, client_info, …); '' when absent."""
-    for key, value in request.decoded_body or ():
-        if key == name:
-            return value
-    return ""

@@ -14,9 +14,9 @@ from functools import lru_cache
 import jwt
 
 from accounts.models import User
-from applications.client_auth import application_find
 from applications.models import Application
 from applications.refresh_tokens import expiry_error, refresh_token_find
+from applications.selectors import application_find
 from identity.discovery import issuer_for
 from identity.keys.models import SigningKey
 from identity.keys.selectors import published_keys

@@ -5,7 +5,7 @@ from datetime import datetime
 from applications.models import RefreshToken
 from applications.refresh_tokens import refresh_token_issue, refresh_token_rotate
 from identity.oauth import tokens
-from identity.oauth.context import body_param, context_of
+from identity.oauth.context import context_of
 from identity.oauth.scopes import UserScopes
 from policies.models import Policy
 
@@ -52,6 +52,6 @@ def user_token_response(
             refresh_token_rotate(old=predecessor, new=token, now=now)
         body["refresh_token"] = value
         body["refresh_token_expires_in"] = int((token.expires_at - now).total_seconds())
-    if body_param(request, "client_info") == "1":
+    if getattr(request, "client_info", "") == "1":
         body["client_info"] = tokens.client_info(object_id=object_id, policy=policy)
     return body

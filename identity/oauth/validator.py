@@ -14,7 +14,7 @@ from identity.oauth.client_auth import (
     load_client,
     presented_client,
 )
-from identity.oauth.context import body_param, context_of
+from identity.oauth.context import context_of
 from identity.oauth.introspection import (
     access_token_claims,
     access_token_introspect,
@@ -26,7 +26,7 @@ from policies.engine import PolicyRequest, evaluate
 
 
 class IdentityValidator(OAuth2Validator):
-    def _client(self, request):
+    def request_client(self, request):
         """Load the client once per request, from the body or the Basic header."""
         if getattr(request, "presented_client", None) is None:
             request.presented_client = presented_client(request)
@@ -36,7 +36,7 @@ class IdentityValidator(OAuth2Validator):
 
     def client_authentication_required(self, request, *args, **kwargs) -> bool:
         """RFC 6749 §3.2.1: confidential clients authenticate; public ones must not send a secret."""
-        client = self._client(request)
+        client = self.request_client(request)
         if client.is_public:
             if request.presented_client.method != NONE:
                 raise errors.public_client_sent_secret()
@@ -44,11 +44,11 @@ class IdentityValidator(OAuth2Validator):
         return True
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
-        authenticate_confidential(self._client(request), request.presented_client)
+        authenticate_confidential(self.request_client(request), request.presented_client)
         return True
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:
-        return self._client(request).is_public
+        return self.request_client(request).is_public
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
         """SPEC §4: ROPC is a per-app capability; client credentials need a confidential client.
@@ -79,7 +79,7 @@ class IdentityValidator(OAuth2Validator):
         request.refresh_token_instance = token
         request.user_scopes = refresh_scopes(
             original_scope=token.scope, requested=request.scopes or token.scope.split(),
-            resource_param=body_param(request, "resource"), client=client,
+            resource_param=getattr(request, "resource", ""), client=client,
         )
         request.policy_result = evaluate(PolicyRequest(
             policy=policy, grant_type="refresh_token", client=client, refresh_token=token,

@@ -82,15 +82,19 @@ def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
     if set(request.GET) - allowed_query:
         return token_error(400, "invalid_request", "Parameters, and credentials above all, are not accepted in "
                            "the URL query string; send them in the request body.")
-    if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists()):
-        # No parameter of ours can contain NUL, and PostgreSQL text cannot hold one.
-        return token_error(400, "invalid_request", "Parameters must not contain NUL characters.")
     longest = settings.TOKEN_PARAMETER_MAX_LENGTH
-    if any(len(v) > longest for _, values in request.POST.lists() for v in values):
-        return token_error(400, "invalid_request", f"A parameter is longer than {longest} characters.")
-    repeated = sorted(key for key, values in request.POST.lists() if len(values) > 1)
+    repeated = []
+    for key, values in request.POST.lists():
+        # No parameter of ours can contain NUL, and PostgreSQL text cannot hold one.
+        if "\x00" in key or any("\x00" in v for v in values):
+            return token_error(400, "invalid_request", "Parameters must not contain NUL characters.")
+        if any(len(v) > longest for v in values):
+            return token_error(400, "invalid_request", f"A parameter is longer than {longest} characters.")
+        if len(values) > 1:
+            repeated.append(key)
     if repeated:
-        return token_error(400, "invalid_request", f"Parameters must not be repeated: {echo(', '.join(repeated))}.")
+        return token_error(400, "invalid_request",
+                           f"Parameters must not be repeated: {echo(', '.join(sorted(repeated)))}.")
     return None
 
 

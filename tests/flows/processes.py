@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +43,14 @@ def manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+def wait_until_answering(process: subprocess.Popen, answers, *, timeout: float, log_tail, what: str = "") -> None:
+    """Poll `answers()` until it is true; RuntimeError with the server's log if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while not answers():
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early ({process.returncode}):\n{log_tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not answer{what} within {timeout} s:\n{log_tail()}")
+        time.sleep(0.1)

@@ -17,7 +17,6 @@ import socket
 import ssl
 import string
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -147,13 +146,8 @@ def tls_trustframe(directory: Path, *, workers: int = 2, timeout: float = 60) ->
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + timeout
-        while not _answers(port, ca_file):
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early ({process.returncode}):\n{server.log_tail()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer over TLS within {timeout} s:\n{server.log_tail()}")
-            time.sleep(0.1)
+        wait_until_answering(process, lambda: _answers(port, ca_file), timeout=timeout,
+                             log_tail=server.log_tail, what=" over TLS")
         yield server
     finally:
         stop_process_group(process)

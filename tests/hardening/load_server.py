@@ -14,13 +14,12 @@ import secrets
 import socket
 import string
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group
+from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -116,13 +115,7 @@ def gunicorn_trustframe(directory: Path, *, workers: int = 2, threads: int = 8, 
         )
     server = LoadServer(port=port, pid=process.pid, log_path=log_path, demo=demo)
     try:
-        deadline = time.monotonic() + timeout
-        while not _answers(port):
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early ({process.returncode}):\n{server.log_tail()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{server.log_tail()}")
-            time.sleep(0.1)
+        wait_until_answering(process, lambda: _answers(port), timeout=timeout, log_tail=server.log_tail)
         yield server
     finally:
         stop_process_group(process)

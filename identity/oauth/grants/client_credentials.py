@@ -21,7 +21,7 @@ class ClientCredentialsGrant(B2CGrantMixin, OAuthlibClientCredentialsGrant):
     grant_type = "client_credentials"
 
     def issue(self, request) -> dict:
-        self.request_validator._client(request)
+        self.request_validator.request_client(request)
         self.check_grant_type(request)  # public clients: unauthorized_client, before any secret check
         self.authenticate_client(request)
         api = resolve_default_scope(request.scopes or [])
