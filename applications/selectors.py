@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from applications.models import Application, AppRole, ConsentGrant, RequiredPermission
+from applications.models import Application, AppRole, ConsentGrant, DelegatedScope, RequiredPermission
+from identity.directory_cache import directory
 
 
 def _as_uuid(value: str) -> str | None:
@@ -52,6 +53,39 @@ def roles_consented(*, client: Application, api: Application) -> list[str]:
             pk__in=ConsentGrant.objects.filter(client=client, app_role__isnull=False).values("app_role"),
         ).order_by("value").values_list("value", flat=True)
     )
+
+
+# The token endpoint's reads, from the per-process directory cache (identity/directory_cache.py): what
+# they return is shared between requests and threads, so it is read-only, and at most
+# DIRECTORY_CACHE_SECONDS stale in other processes. Admin screens and services use the uncached reads.
+
+
+def application_find_cached(client_id: str) -> Application | None:
+    key = client_id.strip().lower()
+    return directory.get(("application", key), lambda: application_find(key)) if key else None
+
+
+def api_find_cached(identifier: str) -> Application | None:
+    key = identifier.strip().lower()
+    return directory.get(("api", key), lambda: api_find(key)) if key else None
+
+
+def roles_consented_cached(*, client: Application, api: Application) -> list[str]:
+    return directory.get(("roles", client.pk, api.pk), lambda: roles_consented(client=client, api=api))
+
+
+def delegated_scope_find_cached(resource: str, value: str) -> DelegatedScope | None:
+    """The enabled delegated scope `value` of the enabled API `resource` names (App ID URI or client id)."""
+    resource = resource.strip().lower()
+
+    def load() -> DelegatedScope | None:
+        return (
+            DelegatedScope.objects.select_related("application")
+            .filter(Q(application__app_id_uri__iexact=resource) | Q(application__client_id=resource))
+            .filter(value=value, is_enabled=True, application__enabled=True).first()
+        )
+
+    return directory.get(("delegated_scope", resource, value), load) if resource and value else None
 
 
 @dataclass(frozen=True)

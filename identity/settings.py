@@ -31,6 +31,8 @@ env = environ.FileAwareEnv(
     PASSWORD_HASH_WAIT_SECONDS=(float, 2.0),
     TOKEN_REQUEST_MAX_BYTES=(int, 64 * 1024),
     TOKEN_PARAMETER_MAX_LENGTH=(int, 8192),
+    DIRECTORY_CACHE_SECONDS=(float, 1.0),
+    SIGN_IN_EVENTS_FLUSH_SECONDS=(float, 1.0),
     SECURE_SSL_REDIRECT=(bool, None),
     SECURE_HSTS_SECONDS=(int, None),
     SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, True),
@@ -86,6 +88,13 @@ PASSWORD_HASH_CONCURRENCY = env("PASSWORD_HASH_CONCURRENCY")
 PASSWORD_HASH_WAIT_SECONDS = env("PASSWORD_HASH_WAIT_SECONDS")
 TOKEN_REQUEST_MAX_BYTES = env("TOKEN_REQUEST_MAX_BYTES")
 TOKEN_PARAMETER_MAX_LENGTH = env("TOKEN_PARAMETER_MAX_LENGTH")
+# Each process caches policies, apps, secret digests, consented roles and signing keys, and looks for
+# admin changes at most this often: a removed secret or withdrawn consent takes effect within this many
+# seconds everywhere (identity/directory_cache.py). 0 = look on every lookup.
+DIRECTORY_CACHE_SECONDS = env("DIRECTORY_CACHE_SECONDS")
+# Sign-in events are written in batches this often by a background thread of each process, off the
+# token request's path (audit/sign_in_buffer.py); 0 = written during the request.
+SIGN_IN_EVENTS_FLUSH_SECONDS = env("SIGN_IN_EVENTS_FLUSH_SECONDS")
 
 DATABASES = {"default": env.db_url_config(
     env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}"

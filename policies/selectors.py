@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
+from identity.directory_cache import directory
 from policies.models import Policy
 
 
@@ -15,3 +16,14 @@ def policy_get(policy_id: str) -> Policy:
     if policy is None:
         raise ValidationError(f"Unknown policy '{policy_id}'.", code="unknown_policy")
     return policy
+
+
+def policy_find_cached(policy_id: str) -> Policy | None:
+    """`policy_find` for the request path: from the per-process directory cache, with its output claims
+    loaded; shared between requests, so read-only (identity/directory_cache.py)."""
+    key = policy_id.strip().lower()
+
+    def load() -> Policy | None:
+        return Policy.objects.prefetch_related("output_claims").filter(policy_id__iexact=key).first()
+
+    return directory.get(("policy", key), load) if key else None

@@ -6,6 +6,7 @@ from django.db import connection
 from accounts import services as accounts
 from applications import services as applications
 from identity import cache_guard
+from identity.directory_cache import directory
 from identity.tenant import forget_cached_tenant
 from policies import services as policies
 
@@ -23,12 +24,15 @@ def pytest_report_header(config) -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
-    """Per-process memories that must not leak between tests: the tenant id, a recorded cache outage."""
+    """Per-process memories that must not leak between tests: the tenant id, a recorded cache outage,
+    the directory cache."""
     forget_cached_tenant()
     cache_guard.reset()
+    directory.clear()
     yield
     forget_cached_tenant()
     cache_guard.reset()
+    directory.clear()
 
 
 @pytest.fixture

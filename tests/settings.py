@@ -17,3 +17,6 @@ from identity.settings import *  # noqa: F403
 # A fast hasher first, except in tests that are about hashing (they ask for Argon2 explicitly).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 TESTING_FAST_HASHER = True
+# Tests read sign-in events right after the request that made them; the batching writer has its own
+# tests (tests/audit/test_sign_in_buffer.py), and the real-server tests run it as deployed.
+SIGN_IN_EVENTS_FLUSH_SECONDS = 0

@@ -1,5 +1,6 @@
 """Reading keys: the JWKS to publish, and the active key to sign with."""
 
+from datetime import datetime
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import serialization
@@ -7,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db.models import Q
 from django.utils import timezone
 
+from identity.directory_cache import directory
 from identity.keys import crypto
 from identity.keys.models import SigningKey
 
@@ -18,7 +20,21 @@ def published_keys() -> list[SigningKey]:
 
 
 def jwks() -> dict:
-    return {"keys": [key.public_jwk for key in published_keys()]}
+    """The published key set, from the directory cache while no retired key's publication has ended."""
+    cached = directory.get(("jwks",), _load_jwks)
+    if cached is not None and cached[1] is not None and timezone.now() >= cached[1]:
+        directory.forget(("jwks",))
+        cached = directory.get(("jwks",), _load_jwks)
+    return cached[0] if cached is not None else {"keys": []}
+
+
+def _load_jwks() -> tuple[dict, datetime | None] | None:
+    """(JWKS, when a retired key in it stops being published); None while there is no key (not cached)."""
+    keys = published_keys()
+    if not keys:
+        return None
+    retired_until = [key.published_until for key in keys if not key.active and key.published_until]
+    return {"keys": [key.public_jwk for key in keys]}, min(retired_until, default=None)
 
 
 @lru_cache(maxsize=8)
@@ -32,7 +48,9 @@ def _load_private_key(kid: str, encrypted: str) -> rsa.RSAPrivateKey:
 
 def active_signing_key() -> tuple[str, rsa.RSAPrivateKey] | None:
     """(kid, private key) of the active key, or None when there is none yet."""
-    row = SigningKey.objects.filter(active=True).values_list("kid", "private_key_encrypted").first()
+    row = directory.get(("active_signing_key",), lambda: (
+        SigningKey.objects.filter(active=True).values_list("kid", "private_key_encrypted").first()
+    ))
     if row is None:
         return None
     return row[0], _load_private_key(*row)

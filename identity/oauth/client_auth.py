@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 
 from applications.client_auth import client_secret_matches
 from applications.models import Application
-from applications.selectors import application_find
+from applications.selectors import application_find_cached
 from identity.oauth import errors
 from identity.text import echo
 
@@ -62,7 +62,7 @@ def load_client(client_id: str) -> Application:
     """The enabled app with this client id, or 401 invalid_client."""
     if not client_id:
         raise errors.MissingParameter("client_id")
-    app = application_find(client_id)
+    app = application_find_cached(client_id)
     if app is None:
         raise errors.InvalidClient(f"Client '{echo(client_id)}' is not registered in this tenant.",
                                    b2c_code="AADB2C90018")

@@ -8,10 +8,8 @@ are accepted and change nothing.
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from applications.models import Application, DelegatedScope
-from applications.selectors import api_find
+from applications.selectors import api_find_cached, delegated_scope_find_cached
 from identity.oauth import errors
 from identity.text import echo
 
@@ -58,12 +56,8 @@ def parse_user_scopes(scopes: list[str], client: Application, resource_param: st
 
 def _delegated_scope(scope: str) -> DelegatedScope:
     prefix, _, value = scope.rpartition("/")
-    found = prefix and value and (
-        DelegatedScope.objects.select_related("application")
-        .filter(Q(application__app_id_uri__iexact=prefix) | Q(application__client_id=prefix.lower()))
-        .filter(value=value, is_enabled=True, application__enabled=True).first()
-    )
-    if not found:
+    found = delegated_scope_find_cached(prefix, value)
+    if found is None:
         raise errors.InvalidScope(f"The scope '{echo(scope)}' provided in the request is not supported.",
                                   b2c_code="AADB2C90012")
     return found
@@ -72,7 +66,7 @@ def _delegated_scope(scope: str) -> DelegatedScope:
 def _resource(value: str, client: Application) -> Application:
     if value.strip().lower() == client.client_id:
         return client
-    api = api_find(value)
+    api = api_find_cached(value)
     if api is None:
         raise errors.InvalidScope(f"The resource '{echo(value)}' is not known in this tenant.")
     return api

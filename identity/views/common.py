@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from identity.tenant import tenant_matches
 from identity.text import echo
 from policies.models import POLICY_ID_REGEX, Policy
-from policies.selectors import policy_find
+from policies.selectors import policy_find_cached
 
 
 def json_error(status: int, error: str, description: str) -> JsonResponse:
@@ -65,7 +65,7 @@ def find_policy(tenant: str, policy_id: str | None) -> Policy:
     if not policy_id:
         raise MissingPolicy
     # Checked before the query: a NUL byte or an absurd value never reaches the database.
-    policy = policy_find(policy_id) if re.fullmatch(POLICY_ID_REGEX, policy_id) else None
+    policy = policy_find_cached(policy_id) if re.fullmatch(POLICY_ID_REGEX, policy_id) else None
     if policy is None or not policy.enabled:
         raise UnknownPolicy(tenant, policy_id)
     return policy

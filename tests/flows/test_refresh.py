@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import services as accounts
 from accounts.models import User
 from applications import services as applications
-from applications.models import Application, RefreshToken
+from applications.models import RefreshToken
 from audit.models import SignInEvent
 from policies import services as policies
 from tests.conftest import ACTOR
@@ -410,7 +410,8 @@ def test_a_public_client_sending_a_secret_on_refresh_is_refused(client, user, po
 
 def test_a_disabled_app_cannot_refresh(client, user, policy, native_app, cid):
     token = sign_in(client, cid)["refresh_token"]
-    Application.objects.filter(pk=native_app.pk).update(enabled=False)
+    native_app.enabled = False
+    native_app.save(update_fields=["enabled"])
     assert_error(refresh(client, cid, token), 401, "invalid_client")
 
 

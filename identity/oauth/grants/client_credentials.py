@@ -7,7 +7,7 @@ app roles admin consent granted the client on that API, in `scp` and `roles`. No
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant as OAuthlibClientCredentialsGrant
 
 from applications.models import Application
-from applications.selectors import api_find
+from applications.selectors import api_find_cached
 from identity.oauth import errors, tokens
 from identity.oauth.context import context_of
 from identity.oauth.grants.base import B2CGrantMixin
@@ -51,7 +51,7 @@ def resolve_default_scope(scopes: list[str]) -> Application:
             "'{App ID URI}/.default' or '{API client id}/.default'.", b2c_code="AADB2C90012",
         )
     resource = scopes[0][: -len(DEFAULT_SUFFIX)]
-    api = api_find(resource)
+    api = api_find_cached(resource)
     if api is None:
         raise errors.InvalidScope(f"The resource '{echo(resource)}' is not an API registered in this tenant.",
                                   b2c_code="AADB2C90012")
