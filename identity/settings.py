@@ -139,6 +139,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Protocol endpoints (token, JWKS, discovery, ...) leave the chain here: they need nothing below.
+    "identity.middleware.ProtocolEndpointMiddleware",
     "identity.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

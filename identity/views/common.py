@@ -91,6 +91,7 @@ class JsonGetView(View):
     """A read-only endpoint: other methods get a JSON 405 (not Django's empty one, nor a CSRF 403)."""
 
     http_method_names = ["get", "head", "options"]
+    protocol_endpoint = True  # served ahead of the browser middleware (identity.middleware)
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         allowed = ", ".join(self._allowed_methods())

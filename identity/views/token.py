@@ -103,6 +103,7 @@ class OAuthEndpointView(View):
     """A POST endpoint of SPEC §2 answered by oauthlib: the token, revocation and introspection endpoints."""
 
     http_method_names = ["post"]
+    protocol_endpoint = True  # served ahead of the browser middleware (identity.middleware)
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = token_error(405, "invalid_request", "This endpoint accepts POST only.")
