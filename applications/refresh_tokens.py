@@ -45,21 +45,18 @@ def refresh_token_issue(
     """A new refresh token; the value is returned once and only its checksum is stored."""
     value = secrets.token_urlsafe(48)
     token = RefreshToken(
-        user=user, application=client, policy=policy, scope=scope, auth_time=auth_time,
+        user=user, application=client, policy=policy, scope=scope, auth_time=auth_time, created=now,
         expires_at=expiry_for(policy=policy, auth_time=auth_time, now=now), token_family=family or uuid.uuid4(),
     )
     set_token_value(token, value)
-    token.save()
-    # `created` is auto_now_add; the issue time the valid-from rule compares is the one we decided.
-    RefreshToken.objects.filter(pk=token.pk).update(created=now)
-    token.created = now
+    token.save(force_insert=True)
     return value, token
 
 
 def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now: datetime) -> RefreshToken:
     """The locked, still-usable token to rotate from, or a typed invalid_grant. Call inside a transaction."""
     token = (
-        RefreshToken.objects.select_for_update(of=("self",)).select_related("user", "policy")
+        RefreshToken.objects.select_for_update(of=("self",)).select_related("user")
         .filter(token_checksum=_checksum(value)).order_by("-id").first()
     )
     if token is None:

@@ -14,7 +14,14 @@ import os
 import threading
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    transaction,
+)
 
 from audit.models import SignInEvent
 
@@ -81,9 +88,26 @@ class SignInEventBuffer:
                 logger.exception("could not write %d sign-in events; will retry", len(batch) - index)
                 self._put_back(batch[index:])
                 break
+            except IntegrityError:
+                # Its user was deleted since the request: the event stays, without the user, as the
+                # foreign key's SET_NULL would have left it had it been written at once.
+                written += self._write_without_user(event)
             except (DatabaseError, ValueError):
                 logger.exception("dropped a sign-in event the database refused (%s)", event.grant_type)
         return written
+
+    @staticmethod
+    def _write_without_user(event: SignInEvent) -> int:
+        if event.user_id is None:
+            logger.exception("dropped a sign-in event the database refused (%s)", event.grant_type)
+            return 0
+        event.user_id = None
+        try:
+            _write([event])
+            return 1
+        except (DatabaseError, ValueError):
+            logger.exception("dropped a sign-in event the database refused (%s)", event.grant_type)
+            return 0
 
     def _put_back(self, events: list[SignInEvent]) -> None:
         with self._lock:
@@ -100,7 +124,8 @@ class SignInEventBuffer:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(settings.SIGN_IN_EVENTS_FLUSH_SECONDS)
+            # Never a busy loop, even if the setting is turned to 0 (write at once) while running.
+            self._wake.wait(settings.SIGN_IN_EVENTS_FLUSH_SECONDS or 1.0)
             self._wake.clear()
             try:
                 self.flush()

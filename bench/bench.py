@@ -309,13 +309,18 @@ class Server:
 def trustframe_command(variant: str, port: int, workers: int) -> list[str]:
     gunicorn = [str(MAIN_VENV / "bin" / "gunicorn"), "identity.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
                 "--no-control-socket", "--timeout", "120"]
-    granian = [str(BENCH_VENV / "bin" / "granian"), "--interface", "wsgi", "--workers", str(workers), "--host",
-               "127.0.0.1", "--port", str(port), "--no-ws", "--working-dir", str(REPO), "--log-level", "warning"]
+    # granian is a project dependency (the chosen server); the bench venv's copy only for an older .venv.
+    granian_bin = MAIN_VENV / "bin" / "granian"
+    granian = [str(granian_bin if granian_bin.exists() else BENCH_VENV / "bin" / "granian"), "--interface", "wsgi",
+               "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port), "--no-ws",
+               "--working-dir", str(REPO), "--log-level", "warning"]
     variants = {
         "gunicorn-sync": [*gunicorn, "-k", "sync"],
         "gunicorn-gthread": [*gunicorn, "-k", "gthread", "--threads", "4"],
         "granian": [*granian, "--blocking-threads", "1", "identity.wsgi:application"],
+        "granian-2t": [*granian, "--blocking-threads", "2", "identity.wsgi:application"],
         "granian-4t": [*granian, "--blocking-threads", "4", "identity.wsgi:application"],
+        "granian-8t": [*granian, "--blocking-threads", "8", "identity.wsgi:application"],
     }
     if variant not in variants:
         raise SystemExit(f"unknown --server {variant!r}; choose from {', '.join(variants)}")

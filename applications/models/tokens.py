@@ -8,6 +8,7 @@ and the token that replaced them. They are stored as a SHA-256 checksum only
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from oauth2_provider.models import AbstractAccessToken, AbstractGrant, AbstractIDToken, AbstractRefreshToken
 
 
@@ -31,6 +32,9 @@ class RefreshToken(AbstractRefreshToken):
     successor = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="predecessor"
     )
+    # DOT's is auto_now_add: the issue time the valid-from rule compares is the one the grant decided,
+    # written with the row rather than by a second UPDATE.
+    created = models.DateTimeField(default=timezone.now)
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"

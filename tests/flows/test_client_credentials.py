@@ -6,7 +6,6 @@ Every issued token is verified against the published JWKS (signature, iss, aud, 
 """
 
 import base64
-import os
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -20,7 +19,6 @@ from django.utils import timezone
 
 from applications import services as applications
 from applications.models import AppRole, ClientSecret
-from audit import receivers, sign_in_buffer
 from audit.models import SignInEvent
 from identity.keys.services import signing_key_rotate
 from tests.conftest import ACTOR
@@ -348,24 +346,6 @@ def test_a_successful_request_writes_nothing_but_its_sign_in_event(client, cc):
         response = post_token(client, cc_data(cc))
     assert response.status_code == 200, response.content
     assert written_tables(ctx.captured_queries) == ["audit_signinevent"], [q["sql"] for q in ctx.captured_queries]
-
-
-@pytest.mark.spec("ISSUE-5", "no database work on the client-credentials path")
-def test_as_deployed_a_warm_client_credentials_request_runs_no_sql_at_all(client, cc, settings, monkeypatch):
-    """Directory from the per-process cache; the sign-in event left for the batch writer (not started
-    here: the test flushes it itself, in its own transaction)."""
-    settings.DIRECTORY_CACHE_SECONDS = 60
-    settings.SIGN_IN_EVENTS_FLUSH_SECONDS = 1
-    buffer = sign_in_buffer.SignInEventBuffer()
-    monkeypatch.setattr(buffer, "_start", lambda: setattr(buffer, "_owner_pid", os.getpid()))
-    monkeypatch.setattr(receivers, "sign_in_events", buffer)
-    post_token(client, cc_data(cc))  # warms the cache
-    before = SignInEvent.objects.count()
-    with CaptureQueriesContext(connection) as ctx:
-        response = post_token(client, cc_data(cc))
-    assert response.status_code == 200, response.content
-    assert ctx.captured_queries == []
-    assert buffer.flush() == 2 and SignInEvent.objects.count() == before + 2
 
 
 @pytest.mark.spec("SPEC.md", "§8")
