@@ -5,8 +5,7 @@ import logging
 from django.db import DatabaseError
 from django.utils import timezone
 
-from audit.models import SignInEvent
-from audit.sign_in_buffer import sign_in_events
+from audit.sign_in_buffer import SignInRecord, sign_in_events
 from identity.oauth.signals import TokenOutcome
 
 logger = logging.getLogger(__name__)
@@ -26,8 +25,8 @@ def record_sign_in(sender, outcome: TokenOutcome, **kwargs) -> None:
         logger.exception("could not record a sign-in event (%s, %s)", outcome.grant_type, outcome.error or "success")
 
 
-def _event(outcome: TokenOutcome) -> SignInEvent:
-    return SignInEvent(
+def _event(outcome: TokenOutcome) -> SignInRecord:
+    return SignInRecord(
         created_at=timezone.now(),
         user_id=outcome.user_id,
         sign_in_name=_text(outcome.sign_in_name),

@@ -7,6 +7,7 @@ short interval, and stop it before they end.
 
 import logging
 import os
+import re
 import threading
 import time
 
@@ -26,7 +27,7 @@ from accounts import services as accounts
 from audit import receivers
 from audit import sign_in_buffer as module
 from audit.models import SignInEvent
-from audit.sign_in_buffer import SignInEventBuffer
+from audit.sign_in_buffer import SignInEventBuffer, SignInRecord
 from identity.keys.services import signing_key_rotate
 from tests.conftest import ACTOR
 from tests.flows import test_client_credentials as cc_flows
@@ -50,10 +51,10 @@ def buffer(settings):
     return fresh
 
 
-def event(name: str = "alice", **fields) -> SignInEvent:
+def event(name: str = "alice", **fields) -> SignInRecord:
     values = {"created_at": timezone.now(), "sign_in_name": name, "client_id": "c0ffee", "policy_id": "B2C_1_ROPC_Auth",
               "grant_type": "password", "succeeded": True}
-    return SignInEvent(**(values | fields))
+    return SignInRecord(**(values | fields))
 
 
 def written() -> list[str]:
@@ -61,7 +62,10 @@ def written() -> list[str]:
 
 
 def inserts(ctx: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    """The statements that wrote rows: INSERTs (Django logs an executemany as "N times: INSERT ..."), and
+    the COPY a batch is written with on PostgreSQL."""
+    statements = (re.sub(r"^\d+ times: ", "", q["sql"].lstrip()) for q in ctx.captured_queries)
+    return [sql for sql in statements if sql.upper().startswith(("INSERT", "COPY"))]
 
 
 # --- batching -----------------------------------------------------------------------------------------
