@@ -321,6 +321,7 @@ def trustframe_command(variant: str, port: int, workers: int) -> list[str]:
         "granian-2t": [*granian, "--blocking-threads", "2", "identity.wsgi:application"],
         "granian-4t": [*granian, "--blocking-threads", "4", "identity.wsgi:application"],
         "granian-8t": [*granian, "--blocking-threads", "8", "identity.wsgi:application"],
+        "granian-2t-2rt": [*granian, "--blocking-threads", "2", "--runtime-threads", "2", "identity.wsgi:application"],
     }
     if variant not in variants:
         raise SystemExit(f"unknown --server {variant!r}; choose from {', '.join(variants)}")

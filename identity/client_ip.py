@@ -7,11 +7,13 @@ IP address falls back to the connection's address.
 """
 
 import ipaddress
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
 
 
+@lru_cache(maxsize=4096)  # parsing an address costs more than the rest of this module; clients repeat
 def _address(value: str) -> str | None:
     value = value.strip()
     if value.startswith("["):  # [IPv6]:port

@@ -1,8 +1,13 @@
-"""WSGI entry point for gunicorn: `gunicorn identity.wsgi`."""
+"""WSGI entry point: `granian --interface wsgi identity.wsgi:application` (or `gunicorn identity.wsgi`)."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "identity.settings")
 application = get_wsgi_application()
+
+# Everything loaded so far (Django, the apps, the URL map) lives as long as the process: moved out of
+# the collector's sight, full collections stop scanning it, which shows in the token endpoint's p99.
+gc.freeze()
