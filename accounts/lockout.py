@@ -9,6 +9,7 @@ database answers: an outage neither opens the door nor locks everyone out.
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -46,19 +47,40 @@ def lock_duration(lockouts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.LOCKOUT_MAX_DURATION_SECONDS))
 
 
-def locked_until(sign_in_name: str, now: datetime | None = None) -> datetime | None:
-    """When the name's lock ends, or None if it is not locked."""
+@dataclass(frozen=True)
+class LockState:
+    locked_until: datetime | None  # when the name's lock ends; None if it is not locked
+    episode: bool  # failures or lock history a correct password would clear
+
+
+def known_locked(sign_in_name: str, now: datetime | None = None) -> bool:
+    """Locked, as far as the cache remembers: a fast refusal before queueing for a hashing slot. The
+    database's answer (`lock_state`) is the authority, asked again once a slot is held."""
+    now = now or timezone.now()
+    cached = _cache_get(name_key(sign_in_name))
+    return cached is not None and cached > now.timestamp()
+
+
+def lock_state(sign_in_name: str, now: datetime | None = None) -> LockState:
+    """The name's lock and whether it has an episode to clear, in one read of its row."""
     now = now or timezone.now()
     key = name_key(sign_in_name)
     cached = _cache_get(key)
     if cached is not None and cached > now.timestamp():
-        return datetime.fromtimestamp(cached, tz=now.tzinfo)
-    until = SignInThrottle.objects.filter(name_key=key, locked_until__gt=now).values_list(
-        "locked_until", flat=True
-    ).first()
+        return LockState(datetime.fromtimestamp(cached, tz=now.tzinfo), episode=True)
+    row = SignInThrottle.objects.filter(name_key=key).values_list("locked_until", "failures", "lockouts").first()
+    if row is None:
+        return LockState(None, episode=False)
+    until, failures, lockouts = row
+    until = until if until is not None and until > now else None
     if until is not None:
         _cache_set(key, until, now)
-    return until
+    return LockState(until, episode=bool(failures or lockouts or row[0] is not None))
+
+
+def locked_until(sign_in_name: str, now: datetime | None = None) -> datetime | None:
+    """When the name's lock ends, or None if it is not locked."""
+    return lock_state(sign_in_name, now).locked_until
 
 
 def record_failure(sign_in_name: str, password: str) -> SignInThrottle:

@@ -22,21 +22,32 @@ METADATA = {
 def run(state: JourneyState, profile: TechnicalProfile) -> None:
     request = state.request
     name, password = request.username, request.password
-    # Smart lockout first: a locked name is refused without hashing, whether or not it exists.
-    if lockout.locked_until(name) is not None:
+    # Smart lockout first: a locked name is refused without hashing, whether or not it exists. A lock
+    # the cache remembers is refused before queueing for a hashing slot; the database is asked once a
+    # slot is held, right before the hash (one read, which also says whether a success has an episode
+    # to clear).
+    if lockout.known_locked(name):
         raise errors.account_locked()
+    seen: list[lockout.LockState] = []
+
+    def still_allowed() -> bool:
+        seen.append(lockout.lock_state(name))
+        return seen[-1].locked_until is None
+
     try:
         # The failure is recorded inside the hashing slot (no transaction is open here: the password
         # grant checks credentials before opening one), so the next queued attempt sees it.
         check = check_credentials(
-            name, password, still_allowed=lambda: lockout.locked_until(name) is None,
-            on_failure=lambda: lockout.record_failure(name, password),
+            name, password, still_allowed=still_allowed, on_failure=lambda: lockout.record_failure(name, password),
         )
     except HashingBusy:
         raise errors.TemporarilyUnavailable("Too many sign-ins are being processed; try again shortly.",
                                             retry_after=1) from None
     if check.outcome is CredentialOutcome.OK:
-        lockout.record_success(name)
+        # Nothing to clear when the name had no failures a moment ago: no write on the usual sign-in. A
+        # failure recorded concurrently in between then stays counted (the safe side).
+        if not seen or seen[-1].episode:
+            lockout.record_success(name)
         state.user = check.user
         state.claims["objectId"] = str(check.user.object_id)
         state.claims["signInName"] = name
