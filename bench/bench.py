@@ -13,6 +13,7 @@ Standard library only: it runs under the system python3 and calls the project's 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -326,6 +327,22 @@ def trustframe_command(variant: str, port: int, workers: int) -> list[str]:
     if variant not in variants:
         raise SystemExit(f"unknown --server {variant!r}; choose from {', '.join(variants)}")
     return variants[variant]
+
+
+def token_shape(body: bytes) -> str:
+    """What the access token is, so a comparison never pits a JWT against something cheaper unnoticed:
+    "JWT RS256 (kid ..., N claims)" or "opaque (N chars)"."""
+    try:
+        token = json.loads(body)["access_token"]
+    except (ValueError, KeyError, TypeError):
+        return "no access_token"
+    parts = token.split(".")
+    if len(parts) != 3:
+        return f"opaque ({len(token)} chars)"
+    pad = lambda part: part + "=" * (-len(part) % 4)  # noqa: E731
+    header = json.loads(base64.urlsafe_b64decode(pad(parts[0])))
+    claims = json.loads(base64.urlsafe_b64decode(pad(parts[1])))
+    return f"JWT {header.get('alg')} (kid {header.get('kid')}, {len(claims)} claims, signature {len(parts[2])} chars)"
 
 
 def http_once(server: Server, req, body: str | None = None) -> tuple[int, bytes]:
@@ -736,6 +753,11 @@ def print_tables(result: dict) -> None:
         print(f"\nArgon2id baseline (argon2-cffi, m={params['memory_cost_kib']} KiB, t={params['time_cost']}, "
               f"p={params['parallelism']}, {argon['procs']} processes): {argon['verifies_per_s']} verifications/s "
               f"({argon['ms_per_verify']} ms each)", file=out)
+    shapes = result.get("token_shapes") or {}
+    if shapes:
+        print("\nAccess tokens issued (checked once per server before the load):", file=out)
+        for name, shape in sorted(shapes.items()):
+            print(f"  {name}: {shape}", file=out)
     sql = result.get("sql_queries") or {}
     if sql:
         print("\nSQL queries per request (in-process, first call .. steady state):", file=out)
@@ -840,9 +862,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(specs.DEFAULT_SCENARIOS),
                         help=f"comma-separated, from {','.join(specs.SCENARIOS)} (default: all but discovery)")
     parser.add_argument("--only", default="trustframe,node,dot", help="servers to run (default trustframe,node,dot)")
-    parser.add_argument("--server", default="gunicorn-sync",
-                        help="Trustframe server(s), comma-separated: gunicorn-sync, gunicorn-gthread, granian, "
-                             "granian-4t (default gunicorn-sync)")
+    parser.add_argument("--server", default="granian-2t,gunicorn-sync",
+                        help="Trustframe server(s), comma-separated: granian-2t (the production choice: 2 workers x "
+                             "2 threads), gunicorn-sync, gunicorn-gthread, granian, granian-4t, granian-8t, "
+                             "granian-2t-2rt (default granian-2t,gunicorn-sync)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for Trustframe and DOT (default 2)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in the load generator")
@@ -1055,6 +1078,11 @@ def main() -> int:
                     status, body = http_once(server, req)
                 if 200 <= status <= 299:
                     runnable[(server.name, scenario)] = req
+                    shape = token_shape(body) if scenario.startswith("cc_") else None
+                    if shape is not None:
+                        result.setdefault("token_shapes", {})[f"{server.name} {scenario}"] = shape
+                        if server.kind != "dot" and not shape.startswith("JWT RS256"):
+                            raise SystemExit(f"{server.name} {scenario} did not issue an RS256 JWT: {shape}")
                 else:
                     message = f"smoke test {server.name} {scenario}: HTTP {status} {body[:300]!r} - scenario skipped"
                     log(message)
