@@ -24,10 +24,18 @@ def stop_process_group(process: subprocess.Popen) -> None:
 
 
 def gunicorn_path() -> str:
-    for candidate in (ROOT / ".venv" / "bin" / "gunicorn", Path(sys.executable).with_name("gunicorn")):
+    return _venv_program("gunicorn")
+
+
+def granian_path() -> str:
+    return _venv_program("granian")
+
+
+def _venv_program(name: str) -> str:
+    for candidate in (ROOT / ".venv" / "bin" / name, Path(sys.executable).with_name(name)):
         if candidate.exists():
             return str(candidate)
-    raise RuntimeError("gunicorn is not installed in .venv")
+    raise RuntimeError(f"{name} is not installed in .venv")
 
 
 def free_port() -> int:

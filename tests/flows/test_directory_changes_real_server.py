@@ -1,8 +1,9 @@
-"""Admin changes reach every gunicorn worker within DIRECTORY_CACHE_SECONDS (identity/directory_cache.py).
+"""Admin changes reach every worker within DIRECTORY_CACHE_SECONDS (identity/directory_cache.py).
 
-Two workers cache the directory; the changes come from another process (manage.py), as an admin's
-would. Each test measures from the moment the change was committed to the first refusal, and then
-checks that every later request is refused (whichever worker answers).
+The production server (granian, two workers of two threads) caches the directory in each worker; the
+changes come from another process (manage.py), as an admin's would. Each test measures from the
+moment the change was committed to the first refusal, and then checks that every later request is
+refused (whichever worker answers).
 """
 
 import base64
@@ -44,7 +45,7 @@ services.client_secret_remove(secret=ClientSecret.objects.get(pk={pk}), actor="t
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with tls_trustframe(tmp_path_factory.mktemp("directory-changes")) as running:
+    with tls_trustframe(tmp_path_factory.mktemp("directory-changes"), server="granian") as running:
         yield running
 
 

@@ -23,9 +23,10 @@ pytestmark = [pytest.mark.spec("SPEC.md", "§8"), pytest.mark.spec("notes/msal-p
 POLICY = "B2C_1_ROPC_Auth"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with tls_trustframe(tmp_path_factory.mktemp("tls-trustframe")) as running:
+@pytest.fixture(scope="module", params=["granian", "gunicorn"])
+def server(request, tmp_path_factory):
+    """The production server (granian) and gunicorn, each over TLS on its own fresh database."""
+    with tls_trustframe(tmp_path_factory.mktemp(f"tls-trustframe-{request.param}"), server=request.param) as running:
         yield running
 
 

@@ -27,7 +27,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.flows.processes import free_port, gunicorn_path, manage, stop_process_group, wait_until_answering
+from tests.flows.processes import (
+    free_port,
+    granian_path,
+    gunicorn_path,
+    manage,
+    stop_process_group,
+    wait_until_answering,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "contoso.onmicrosoft.com"
@@ -126,8 +133,11 @@ def _answers(port: int, ca_file: Path) -> bool:
 
 
 @contextmanager
-def tls_trustframe(directory: Path, *, workers: int = 2, timeout: float = 60) -> Iterator[TlsServer]:
-    """Migrate a fresh SQLite file, create the demo tenant, serve it over TLS; kill the group at the end."""
+def tls_trustframe(
+    directory: Path, *, workers: int = 2, timeout: float = 60, server: str = "gunicorn"
+) -> Iterator[TlsServer]:
+    """Migrate a fresh SQLite file, create the demo tenant, serve it over TLS with gunicorn (sync workers)
+    or granian (the production choice: 2 threads per worker); kill the group at the end."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_file, cert_file, key_file = make_certificates(directory)
     port = free_port()
@@ -140,9 +150,16 @@ def tls_trustframe(directory: Path, *, workers: int = 2, timeout: float = 60) ->
     server = TlsServer(port=port, ca_file=ca_file, db_path=db_path, log_path=directory / "gunicorn.log", demo=demo,
                        env=env)
     with open(server.log_path, "wb") as log:
-        process = subprocess.Popen(
+        command = (
+            [granian_path(), "--interface", "wsgi", "--workers", str(workers), "--blocking-threads", "2",
+             "--host", "127.0.0.1", "--port", str(port), "--no-ws", "--ssl-certificate", str(cert_file),
+             "--ssl-keyfile", str(key_file), "identity.wsgi:application"]
+            if server == "granian" else
             [gunicorn_path(), "identity.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-             "--certfile", str(cert_file), "--keyfile", str(key_file)],
+             "--certfile", str(cert_file), "--keyfile", str(key_file)]
+        )
+        process = subprocess.Popen(
+            command,
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
