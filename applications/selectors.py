@@ -67,7 +67,8 @@ def application_find_cached(client_id: str) -> Application | None:
 
 def api_find_cached(identifier: str) -> Application | None:
     key = identifier.strip().lower()
-    return directory.get(("api", key), lambda: api_find(key)) if key else None
+    # Loaded with the identifier as given: SQLite's case-insensitive match folds ASCII only.
+    return directory.get(("api", key), lambda: api_find(identifier)) if key else None
 
 
 def roles_consented_cached(*, client: Application, api: Application) -> list[str]:
@@ -76,16 +77,16 @@ def roles_consented_cached(*, client: Application, api: Application) -> list[str
 
 def delegated_scope_find_cached(resource: str, value: str) -> DelegatedScope | None:
     """The enabled delegated scope `value` of the enabled API `resource` names (App ID URI or client id)."""
-    resource = resource.strip().lower()
+    resource = resource.strip()
 
     def load() -> DelegatedScope | None:
         return (
             DelegatedScope.objects.select_related("application")
-            .filter(Q(application__app_id_uri__iexact=resource) | Q(application__client_id=resource))
+            .filter(Q(application__app_id_uri__iexact=resource) | Q(application__client_id=resource.lower()))
             .filter(value=value, is_enabled=True, application__enabled=True).first()
         )
 
-    return directory.get(("delegated_scope", resource, value), load) if resource and value else None
+    return directory.get(("delegated_scope", resource.lower(), value), load) if resource and value else None
 
 
 @dataclass(frozen=True)

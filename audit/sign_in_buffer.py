@@ -2,16 +2,19 @@
 
 A token request's own work may need no database write at all (client credentials); recording its
 outcome must not add one. Each process keeps the events of the last `SIGN_IN_EVENTS_FLUSH_SECONDS` in
-memory, as plain records, and a background thread writes them with one multi-row INSERT per batch
-(the ORM's model instances and bulk_create cost more than the rest of a client-credentials token
-together, and held the interpreter lock long enough to show in tail latency). A normal shutdown writes what
-is left (atexit); a process killed hard loses at most that interval's events. While the database is
-unreachable, events wait (up to MAX_PENDING, oldest dropped first, and the count logged) and are
-written once it answers. With `SIGN_IN_EVENTS_FLUSH_SECONDS = 0` each event is written in its request.
+memory, as plain records, and a background thread writes them in one statement per batch (COPY on
+PostgreSQL, executemany elsewhere; the ORM's model instances and bulk_create cost more than the rest of
+a client-credentials token together, and held the interpreter lock long enough to show in tail
+latency). A normal shutdown writes what is left: at interpreter exit (gunicorn's workers) and in
+multiprocessing's exit hook (granian's workers, which end with os._exit and skip atexit). A process
+killed hard loses what was pending: at most that interval's events, or while the database is
+unreachable the backlog (up to MAX_PENDING, oldest dropped first, and the count logged) that waits to
+be written once it answers. With `SIGN_IN_EVENTS_FLUSH_SECONDS = 0` each event is written in its request.
 """
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -144,6 +147,9 @@ class SignInEventBuffer:
         self._owner_pid = os.getpid()
         self._pending = []  # a forked child does not write its parent's events twice
         threading.Thread(target=self._run, name="sign-in-events", daemon=True).start()
+        # A multiprocessing child (granian's workers) leaves through os._exit: atexit never runs there,
+        # multiprocessing's own exit hook does.
+        multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=10)
 
     def _run(self) -> None:
         while True:

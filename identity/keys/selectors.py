@@ -1,10 +1,11 @@
 """Reading keys: the JWKS to publish, and the active key to sign with."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -47,10 +48,30 @@ def _load_private_key(kid: str, encrypted: str) -> rsa.RSAPrivateKey:
 
 
 def active_signing_key() -> tuple[str, rsa.RSAPrivateKey] | None:
-    """(kid, private key) of the active key, or None when there is none yet."""
-    row = directory.get(("active_signing_key",), lambda: (
-        SigningKey.objects.filter(active=True).values_list("kid", "private_key_encrypted").first()
-    ))
-    if row is None:
+    """(kid, private key) to sign with, or None when there is no key yet.
+
+    The active key, once every process can be publishing it: each process caches the JWKS for up to
+    DIRECTORY_CACHE_SECONDS, so for that long after a rotation another worker may still serve a key set
+    without the new kid, and a resource server that refetches on the unknown kid could get (and cache)
+    that one. Until then tokens are signed with the key it replaced, which every JWKS still lists.
+    """
+    rows = directory.get(("signing_keys",), _signing_candidates)
+    if not rows:
         return None
-    return row[0], _load_private_key(*row)
+    kid, encrypted, created_at, _ = rows[0]
+    window = settings.DIRECTORY_CACHE_SECONDS
+    if window > 0 and timezone.now() - created_at < timedelta(seconds=window + 1):
+        previous = next((row for row in rows[1:] if not row[3]), None)
+        if previous is not None:
+            kid, encrypted = previous[0], previous[1]
+    return kid, _load_private_key(kid, encrypted)
+
+
+def _signing_candidates() -> tuple[tuple[str, str, datetime, bool], ...] | None:
+    """The active key first, then the retired ones still published, newest first; None if no key."""
+    active = list(SigningKey.objects.filter(active=True).values_list("kid", "private_key_encrypted", "created_at",
+                                                                      "active")[:1])
+    if not active:
+        return None
+    retired = SigningKey.objects.filter(active=False, published_until__gt=timezone.now()).order_by("-retired_at")
+    return tuple(active + list(retired.values_list("kid", "private_key_encrypted", "created_at", "active")[:1]))

@@ -134,7 +134,8 @@ def _answers(port: int, ca_file: Path) -> bool:
 
 @contextmanager
 def tls_trustframe(
-    directory: Path, *, workers: int = 2, timeout: float = 60, server: str = "gunicorn"
+    directory: Path, *, workers: int = 2, timeout: float = 60, server: str = "gunicorn",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[TlsServer]:
     """Migrate a fresh SQLite file, create the demo tenant, serve it over TLS with gunicorn (sync workers)
     or granian (the production choice: 2 threads per worker); kill the group at the end."""
@@ -142,7 +143,7 @@ def tls_trustframe(
     ca_file, cert_file, key_file = make_certificates(directory)
     port = free_port()
     db_path = directory / "trustframe.sqlite3"
-    env = server_env(port, db_path)
+    env = server_env(port, db_path) | (extra_env or {})
     manage(env, "migrate", "--no-input")
     out = manage(env, "demotenant", "--credentials-file", str(directory / "demo.json"), "--json")
     demo = json.loads(out)

@@ -30,6 +30,7 @@ from applications.selectors import (
 from identity import directory_cache
 from identity.directory_cache import MAX_AGE_SECONDS, DirectoryCache, DirectoryStamp, directory
 from identity.keys import crypto
+from identity.keys import selectors as key_selectors
 from identity.keys.models import SigningKey
 from identity.keys.selectors import active_signing_key, jwks
 from identity.keys.services import signing_key_rotate
@@ -83,6 +84,14 @@ def world(db, policy, api_app, daemon_app):
     scope = applications.delegated_scope_add(application=api_app, actor=ACTOR, value="tasks.read")
     return SimpleNamespace(key=key, policy=policy, api=api_app, daemon=daemon_app, secret=secret,
                            secret_row=secret_row, scope=scope)
+
+
+@pytest.fixture
+def settled_keys(monkeypatch):
+    """Signing looks an hour ahead: past the settle time after a rotation (a new key signs only once
+    every process can be publishing it; tested in tests/identity/test_signing_keys.py)."""
+    later = timezone.now() + timedelta(hours=1)
+    monkeypatch.setattr(key_selectors, "timezone", SimpleNamespace(now=lambda: later))
 
 
 # --- helpers: what another process leaves behind ------------------------------------------------------
@@ -143,7 +152,7 @@ LOOKUPS = {
     "delegated scope": (lambda w: delegated_scope_find_cached(w.api.app_id_uri, "tasks.read"), 1),
     "secret digests": (lambda w: client_secret_matches(application=w.daemon, secret=w.secret), 1),
     "policy with its output claims": (lambda w: policy_find_cached(w.policy.policy_id.lower()), 2),
-    "active signing key": (lambda w: active_signing_key(), 1),
+    "active signing key": (lambda w: active_signing_key(), 2),  # the active key and the one it replaced
     "jwks": (lambda w: jwks(), 1),
 }
 
@@ -249,7 +258,9 @@ REMOTE_CHANGES = {
 
 
 @pytest.mark.parametrize("remote", REMOTE_CHANGES.values(), ids=REMOTE_CHANGES.keys())
-def test_another_process_change_is_served_stale_inside_the_window_and_fresh_once_it_ends(world, clock, remote):
+def test_another_process_change_is_served_stale_inside_the_window_and_fresh_once_it_ends(
+    world, clock, remote, settled_keys
+):
     before = remote.observe(world)
     after = remote.change(world)
     assert after != before
@@ -260,7 +271,7 @@ def test_another_process_change_is_served_stale_inside_the_window_and_fresh_once
     assert remote.observe(world) == after  # DIRECTORY_CACHE_SECONDS after the last look, the new one
 
 
-def test_a_rotated_key_reaches_the_jwks_once_the_window_ends(world, clock):
+def test_a_rotated_key_reaches_the_jwks_once_the_window_ends(world, clock, settled_keys):
     old = [k["kid"] for k in jwks()["keys"]]
     new_kid = rotate_key_behind_signals()
     restamp()
@@ -403,7 +414,9 @@ SERVICE_WRITES = {
 
 
 @pytest.mark.parametrize(("observe", "write"), SERVICE_WRITES.values(), ids=SERVICE_WRITES.keys())
-def test_a_service_write_stamps_the_directory_and_takes_effect_at_once_in_this_process(world, clock, observe, write):
+def test_a_service_write_stamps_the_directory_and_takes_effect_at_once_in_this_process(
+    world, clock, observe, write, settled_keys
+):
     before = observe(world)
     assert observe(world) == before  # now cached
     stamp = current_stamp()
@@ -591,3 +604,11 @@ def test_an_app_disabled_through_the_service_is_refused_at_the_next_token_reques
     cc.daemon.enabled = False
     applications.application_update(application=cc.daemon, changed=["enabled"], actor=ACTOR)
     assert_error(post_token(client, cc_data(cc)), 401, "invalid_client")
+
+
+def test_a_non_ascii_app_id_uri_is_found_as_registered(db):
+    """SQLite's case-insensitive match folds ASCII only: the load must use the identifier as given."""
+    api = applications.application_register(actor=ACTOR, name="Ärzte API", app_id_uri="api://Ärzte")
+    applications.delegated_scope_add(application=api, actor=ACTOR, value="read")
+    assert api_find_cached("api://Ärzte") == api
+    assert delegated_scope_find_cached("api://Ärzte", "read").application == api

@@ -1,6 +1,7 @@
 """Signing keys (SPEC §3): RSA ≥ 2048 in the database, private part encrypted, rotation keeps old keys."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest.mock import patch
 
 import pytest
@@ -60,3 +61,24 @@ def test_keys_smaller_than_2048_bits_are_refused(db):
         crypto.generate_rsa_private_key(1024)
     with pytest.raises(IntegrityError), transaction.atomic():
         SigningKey.objects.create(kid="x", key_size=1024, public_jwk={}, private_key_encrypted="x")
+
+
+def test_a_new_key_signs_only_once_every_process_can_be_publishing_it(db, settings, monkeypatch):
+    """Other processes may serve their cached JWKS for DIRECTORY_CACHE_SECONDS after a rotation: until
+    then tokens are signed with the key it replaced, which every cached JWKS lists."""
+    settings.DIRECTORY_CACHE_SECONDS = 1
+    old = signing_key_rotate(actor="tests")
+    assert selectors.active_signing_key()[0] == old.kid  # the first key of all signs at once
+    new = signing_key_rotate(actor="tests")
+    assert selectors.active_signing_key()[0] == old.kid
+    assert {k["kid"] for k in selectors.jwks()["keys"]} == {old.kid, new.kid}
+    later = new.created_at + timedelta(seconds=2)
+    monkeypatch.setattr(selectors, "timezone", SimpleNamespace(now=lambda: later))
+    assert selectors.active_signing_key()[0] == new.kid
+
+
+def test_with_no_cache_window_a_new_key_signs_at_once(db, settings):
+    settings.DIRECTORY_CACHE_SECONDS = 0
+    signing_key_rotate(actor="tests")
+    new = signing_key_rotate(actor="tests")
+    assert selectors.active_signing_key()[0] == new.kid
