@@ -6,19 +6,16 @@ moment the change was committed to the first refusal, and then checks that every
 refused (whichever worker answers).
 """
 
-import base64
 import json
 import time
 
 import pytest
-import requests
 
 from tests.flows.processes import manage
-from tests.flows.tls_server import TlsServer, tls_trustframe
+from tests.flows.tls_server import client_credentials, session_for, tls_trustframe
 
 pytestmark = pytest.mark.spec("ISSUE-5", "cached directory: bounded staleness")
 
-POLICY = "B2C_1_ROPC_Auth"
 BOUND = 1.0  # DIRECTORY_CACHE_SECONDS, the deployed default
 SLACK = 1.0  # a request in flight, a loaded machine
 
@@ -51,18 +48,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def http(server):
-    session = requests.Session()
-    session.verify = str(server.ca_file)
-    session.trust_env = False
-    yield session
-    session.close()
-
-
-def token(server: TlsServer, http: requests.Session, client_id: str, secret: str) -> requests.Response:
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    return http.post(f"{server.authority(POLICY)}/oauth2/v2.0/token", timeout=10,
-                     headers={"Authorization": f"Basic {basic}"},
-                     data={"grant_type": "client_credentials", "scope": f"{server.demo['api_app_id_uri']}/.default"})
+    with session_for(server) as session:
+        yield session
 
 
 def seconds_until_refused(send, refused) -> float:
@@ -88,23 +75,24 @@ def daemon(server):
 
 def test_a_removed_secret_stops_working_in_every_worker_within_the_bound(server, http, daemon):
     for _ in range(20):  # both workers have the app and its secrets cached
-        assert token(server, http, daemon["client_id"], daemon["first"]).status_code == 200
+        assert client_credentials(server, http, daemon["client_id"], daemon["first"]).status_code == 200
     manage(server.env, "shell", "-c", REMOVE_SECRET.format(pk=daemon["first_id"]))
     elapsed = seconds_until_refused(
-        lambda: token(server, http, daemon["client_id"], daemon["first"]),
+        lambda: client_credentials(server, http, daemon["client_id"], daemon["first"]),
         lambda r: r.status_code == 401 and r.json()["error"] == "invalid_client",
     )
     assert elapsed <= BOUND + SLACK
-    assert token(server, http, daemon["client_id"], daemon["second"]).status_code == 200  # the other one still works
+    # The app's other secret still works.
+    assert client_credentials(server, http, daemon["client_id"], daemon["second"]).status_code == 200
 
 
 def test_withdrawn_consent_stops_tokens_in_every_worker_within_the_bound(server, http, daemon):
     for _ in range(20):
-        response = token(server, http, daemon["client_id"], daemon["second"])
+        response = client_credentials(server, http, daemon["client_id"], daemon["second"])
         assert response.status_code == 200, response.text
     manage(server.env, "grantconsent", "--revoke", daemon["client_id"])
     elapsed = seconds_until_refused(
-        lambda: token(server, http, daemon["client_id"], daemon["second"]),
+        lambda: client_credentials(server, http, daemon["client_id"], daemon["second"]),
         lambda r: r.status_code == 400 and r.json()["error_description"].startswith("AADB2C90284"),
     )
     assert elapsed <= BOUND + SLACK

@@ -16,7 +16,7 @@ import msal
 import pytest
 import requests
 
-from tests.flows.tls_server import HOST, TENANT, tls_trustframe
+from tests.flows.tls_server import HOST, TENANT, session_for, tls_trustframe
 
 pytestmark = [pytest.mark.spec("SPEC.md", "§8"), pytest.mark.spec("notes/msal-python.md", "MSAL against Trustframe")]
 
@@ -39,13 +39,6 @@ def realm_lookup_skipped():
     yield
     if not had:
         domains.discard(HOST)
-
-
-def session_for(server) -> requests.Session:
-    session = requests.Session()
-    session.verify = str(server.ca_file)
-    session.trust_env = False  # else REQUESTS_CA_BUNDLE silently overrides `verify`
-    return session
 
 
 @pytest.fixture(scope="module")

@@ -5,32 +5,24 @@ is stopped (SIGTERM to its process group, as a deploy or restart does): granian'
 multiprocessing (os._exit, no atexit), gunicorn's through sys.exit.
 """
 
-import base64
 import sqlite3
 
 import pytest
-import requests
 
-from tests.flows.tls_server import tls_trustframe
+from tests.flows.tls_server import client_credentials, session_for, tls_trustframe
 
 pytestmark = pytest.mark.spec("SPEC.md", "§5")
 
-POLICY = "B2C_1_ROPC_Auth"
 REQUESTS = 20
 
 
 @pytest.mark.parametrize("server_name", ["granian", "gunicorn"])
 def test_events_pending_at_a_graceful_shutdown_are_written(tmp_path, server_name):
     with tls_trustframe(tmp_path, server=server_name, extra_env={"SIGN_IN_EVENTS_FLUSH_SECONDS": "600"}) as server:
-        demo = server.demo
-        basic = base64.b64encode(f"{demo['daemon_client_id']}:{demo['daemon_client_secret']}".encode()).decode()
-        with requests.Session() as http:
-            http.verify, http.trust_env = str(server.ca_file), False
+        with session_for(server) as http:
             for _ in range(REQUESTS):
-                response = http.post(f"{server.authority(POLICY)}/oauth2/v2.0/token", timeout=10,
-                                     headers={"Authorization": f"Basic {basic}"},
-                                     data={"grant_type": "client_credentials",
-                                           "scope": f"{demo['api_app_id_uri']}/.default"})
+                response = client_credentials(server, http, server.demo["daemon_client_id"],
+                                              server.demo["daemon_client_secret"])
                 assert response.status_code == 200, response.text
         with sqlite3.connect(server.db_path) as db:
             (pending_now,) = db.execute(

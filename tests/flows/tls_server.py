@@ -8,6 +8,7 @@ file (whatever database the suite itself uses), migrated and given the demo tena
 `manage.py`; it is always killed, group and all, when the block ends.
 """
 
+import base64
 import datetime
 import ipaddress
 import json
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -169,3 +171,20 @@ def tls_trustframe(
         yield server
     finally:
         stop_process_group(process)
+
+
+def session_for(server: TlsServer) -> requests.Session:
+    """A requests session that trusts the test CA and nothing else."""
+    session = requests.Session()
+    session.verify = str(server.ca_file)
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE silently overrides `verify`
+    return session
+
+
+def client_credentials(server: TlsServer, http: requests.Session, client_id: str, secret: str,
+                       policy: str = "B2C_1_ROPC_Auth") -> requests.Response:
+    """A client-credentials token request (HTTP Basic) for the demo API's `.default` scope."""
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return http.post(f"{server.authority(policy)}/oauth2/v2.0/token", timeout=10,
+                     headers={"Authorization": f"Basic {basic}"},
+                     data={"grant_type": "client_credentials", "scope": f"{server.demo['api_app_id_uri']}/.default"})

@@ -343,10 +343,14 @@ def _app_enabled(w) -> bool | None:
     return None if app is None else app.enabled
 
 
-def _disable_app(w) -> bool:
-    app = Application.objects.get(pk=w.daemon.pk)
+def _disable(pk: int) -> None:
+    app = Application.objects.get(pk=pk)
     app.enabled = False
     applications.application_update(application=app, changed=["enabled"], actor=ACTOR)
+
+
+def _disable_app(w) -> bool:
+    _disable(w.daemon.pk)
     return False
 
 
@@ -361,9 +365,7 @@ def _api(w) -> str | None:
 
 
 def _disable_api(w) -> None:
-    api = Application.objects.get(pk=w.api.pk)
-    api.enabled = False
-    applications.application_update(application=api, changed=["enabled"], actor=ACTOR)
+    _disable(w.api.pk)
     return None
 
 
