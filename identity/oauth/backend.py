@@ -6,6 +6,8 @@ refuses any POST with a query string) is given the path alone. The view's TokenC
 """
 
 from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from identity.oauth.context import KEY
 
@@ -27,6 +29,19 @@ class IdentityOAuthLibCore(OAuthLibCore):
 
     def _get_extra_credentials(self, request) -> dict:
         return {KEY: request.token_context}
+
+    def create_token_response(self, request):
+        """oauthlib's TokenEndpoint.create_token_response, minus the detour: DOT would re-encode the form
+        for oauthlib to decode again, and the endpoint's checks are already the view's (POST only, no
+        query parameters: `refusal`). The oauthlib request is built from the parsed form and handed to
+        the grant its grant_type names, as oauthlib dispatches (IdentityServer.grant_types)."""
+        server = self.server
+        oauth_request = Request(request.path, "POST", request.POST.dict(), self.extract_headers(request))
+        oauth_request.scopes = scope_to_list(oauth_request.scope)
+        oauth_request.extra_credentials = self._get_extra_credentials(request)
+        grant = server.grant_types.get(oauth_request.grant_type, server.default_grant_type_handler)
+        headers, body, status = grant.create_token_response(oauth_request, server.default_token_type)
+        return None, headers, body, status
 
     def create_introspect_response(self, request):
         """DOT's core has no introspection wrapper (its view does it alone); ours mirrors revocation."""
