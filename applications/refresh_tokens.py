@@ -20,6 +20,11 @@ from oauth2_provider.models import set_token_value
 
 from accounts.models import User
 from applications.models import Application, RefreshToken
+from applications.refresh_token_statements import (
+    refresh_token_for_update,
+    refresh_token_insert,
+    refresh_token_mark_rotated,
+)
 from identity.oauth import errors
 from policies.models import Policy
 
@@ -49,16 +54,13 @@ def refresh_token_issue(
         expires_at=expiry_for(policy=policy, auth_time=auth_time, now=now), token_family=family or uuid.uuid4(),
     )
     set_token_value(token, value)
-    token.save(force_insert=True)
+    refresh_token_insert(token)
     return value, token
 
 
 def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now: datetime) -> RefreshToken:
     """The locked, still-usable token to rotate from, or a typed invalid_grant. Call inside a transaction."""
-    token = (
-        RefreshToken.objects.select_for_update(of=("self",)).select_related("user")
-        .filter(token_checksum=_checksum(value)).order_by("-id").first()
-    )
+    token = refresh_token_for_update(_checksum(value))
     if token is None:
         raise errors.InvalidGrant("The provided refresh token is invalid or malformed.")
     if token.application_id != client.pk:
@@ -121,9 +123,8 @@ def _reuse(token: RefreshToken, now: datetime) -> None:
 
 
 def refresh_token_rotate(*, old: RefreshToken, new: RefreshToken, now: datetime) -> None:
-    old.revoked = old.revoked or now
-    old.successor = new
-    old.save(update_fields=["revoked", "successor", "updated"])
+    """Call inside the transaction that locked `old` (refresh_token_redeem)."""
+    refresh_token_mark_rotated(old, revoked=old.revoked or now, successor=new, updated=timezone.now())
 
 
 def refresh_token_revoke_family(*, family: uuid.UUID | None) -> int:
