@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import Field, Model
+from django.db.models.expressions import Col
 from django.db.transaction import TransactionManagementError
 
 from accounts.models import User
@@ -31,24 +32,24 @@ ROTATION_FIELDS = ("updated", "revoked", "successor")
 class _Columns:
     fields: Sequence[Field]
     attnames: list[str]
+    columns: list[Col]
     converters: list[list[Callable[..., Any]]]
     pk_index: int
 
     @classmethod
     def of(cls, model: type[Model], connection) -> "_Columns":
         fields = list(model._meta.concrete_fields)
-        converters = []
-        for field in fields:
-            column = field.get_col(model._meta.db_table)
-            converters.append(connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+        columns = [field.get_col(model._meta.db_table) for field in fields]
+        # The backend's converters, then the field's, as SQLCompiler.get_converters() orders them.
+        converters = [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns]
         pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
-        return cls(fields, [field.attname for field in fields], converters, pk_index)
+        return cls(fields, [field.attname for field in fields], columns, converters, pk_index)
 
     def instance(self, model: type[Model], alias: str, connection, values: Sequence[Any]) -> Model:
         converted = []
-        for value, field, converters in zip(values, self.fields, self.converters, strict=True):
+        for value, column, converters in zip(values, self.columns, self.converters, strict=True):
             for convert in converters:
-                value = convert(value, field, connection)
+                value = convert(value, column, connection)
             converted.append(value)
         return model.from_db(alias, self.attnames, converted)
 
