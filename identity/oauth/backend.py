@@ -15,6 +15,16 @@ from identity.oauth.context import KEY
 # (dozens of entries) into oauthlib's case-insensitive dict on every request.
 HEADERS = {"HTTP_AUTHORIZATION": "Authorization", "CONTENT_TYPE": "Content-Type", "HTTP_ORIGIN": "Origin"}
 
+# The names oauthlib and our grants keep per-request state under (see IdentityValidator). oauthlib's
+# Request answers any form field as an attribute until that attribute is set, so a field named `client`
+# or `user` would stand in for state not set yet (a refusal's sign-in record reads both) and turn a
+# refusal into a 500. They are not protocol parameters: dropped, as unknown parameters are ignored
+# (RFC 6749 §3.2).
+REQUEST_STATE = frozenset({
+    "client", "user", "scopes", "extra_credentials", "request_token",
+    "presented_client", "policy_result", "refresh_token_instance", "user_scopes", "now",
+})
+
 
 class IdentityOAuthLibCore(OAuthLibCore):
     def _get_escaped_full_path(self, request) -> str:
@@ -27,6 +37,10 @@ class IdentityOAuthLibCore(OAuthLibCore):
             headers["X_DJANGO_OAUTH_TOOLKIT_SECURE"] = "1"
         return headers
 
+    def extract_body(self, request) -> list[tuple[str, str]]:
+        """DOT's (revocation, introspection) without the fields that would shadow request state."""
+        return [(key, value) for key, value in super().extract_body(request) if key not in REQUEST_STATE]
+
     def _get_extra_credentials(self, request) -> dict:
         return {KEY: request.token_context}
 
@@ -36,7 +50,8 @@ class IdentityOAuthLibCore(OAuthLibCore):
         query parameters: `refusal`). The oauthlib request is built from the parsed form and handed to
         the grant its grant_type names, as oauthlib dispatches (IdentityServer.grant_types)."""
         server = self.server
-        oauth_request = Request(request.path, "POST", request.POST.dict(), self.extract_headers(request))
+        form = {key: value for key, value in request.POST.items() if key not in REQUEST_STATE}
+        oauth_request = Request(request.path, "POST", form, self.extract_headers(request))
         oauth_request.scopes = scope_to_list(oauth_request.scope)
         oauth_request.extra_credentials = self._get_extra_credentials(request)
         grant = server.grant_types.get(oauth_request.grant_type, server.default_grant_type_handler)

@@ -176,3 +176,18 @@ def test_readyz_is_503_json_when_the_database_is_down_and_errors_stay_json(tmp_p
         assert headers["Content-Type"] == "application/json" and int(headers["Retry-After"]) > 0
         assert json.loads(body)["error"] == "temporarily_unavailable"
         assert get(port, "/healthz")[0] == 200
+
+
+def test_readyz_is_503_within_the_connect_timeout_when_the_database_never_answers(tmp_path):
+    # Something accepts the connection and never speaks: a database host behind a dropping firewall, say.
+    silent = socket.create_server(("127.0.0.1", 0))
+    # No connect_timeout in the URL: the settings' default (5 s) applies.
+    env = server_env(f"postgres://postgres@127.0.0.1:{silent.getsockname()[1]}/trustframe")
+    try:
+        with gunicorn(env, tmp_path, workers=1) as (port, _):
+            started = time.monotonic()
+            status, _, body = get(port, "/readyz")
+            assert status == 503 and json.loads(body)["status"] == "unavailable"
+            assert time.monotonic() - started < 8
+    finally:
+        silent.close()

@@ -16,6 +16,7 @@ import pytest
 from applications import services as applications
 from audit.models import SignInEvent
 from identity.keys.services import signing_key_rotate
+from identity.oauth.backend import REQUEST_STATE
 from tests.conftest import ACTOR, DEMO_PASSWORD
 from tests.flows.token_helpers import (
     FORM,
@@ -454,3 +455,21 @@ def test_oauthlib_and_dot_loggers_stay_above_debug_in_the_settings():
     for name in ("oauthlib", "oauth2_provider"):
         level = settings.LOGGING["loggers"][name]["level"]
         assert logging.getLevelName(level) >= logging.INFO
+
+
+@pytest.mark.parametrize("name", sorted(REQUEST_STATE))
+def test_a_field_named_like_request_state_is_ignored_not_a_500(client, world, name):
+    """oauthlib answers form fields as request attributes until they are set: `client=x` must not stand in
+    for the loaded client (a refusal's sign-in record reads it), on any endpoint."""
+    shadow = {name: "x"}
+    assert_json_error(post_token(client, cc_data(world, client_secret="wrong", **shadow)), 401, "invalid_client")
+    assert_json_error(post_token(client, {**ropc_data(world.native_id, password="wrong"), **shadow}), 400)
+    assert_json_error(post_token(client, {"grant_type": "nonsense", "client_id": world.native_id, **shadow}), 400)
+    assert post_token(client, cc_data(world, **shadow)).status_code == 200
+    for endpoint in ("revoke", "introspect"):
+        url = token_url().replace("/token", f"/{endpoint}")
+        form = urlencode({"token": "not-a-token", **shadow})
+        response = raw_post(client, form, url=url, **basic_auth(world.daemon_id, world.secret))
+        assert response.status_code == 200, (endpoint, response.content)
+        refused = raw_post(client, form, url=url, **basic_auth(world.daemon_id, "wrong"))
+        assert_json_error(refused, 401, "invalid_client")
