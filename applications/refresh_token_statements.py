@@ -101,9 +101,13 @@ def _compile(connection) -> _Statements:
     return _Statements(select, token, user, update, rotation_fields, insert, insert_fields, returns_pk)
 
 
-def _connection_in_transaction(name: str):
+def _connection():
     alias = router.db_for_write(RefreshToken)
-    connection = connections[alias]
+    return alias, connections[alias]
+
+
+def _connection_in_transaction(name: str):
+    alias, connection = _connection()
     if connection.get_autocommit():  # as the ORM's select_for_update: a lock outside a transaction is a bug
         raise TransactionManagementError(f"{name}() must run inside a transaction.")
     return alias, connection
@@ -144,8 +148,7 @@ def refresh_token_insert(token: RefreshToken) -> None:
     """Insert a new token (`_state.adding`, no primary key yet); sets its primary key as save() would."""
     if not token._state.adding or token.pk is not None:
         raise ValueError("refresh_token_insert() takes a new, unsaved token.")
-    alias = router.db_for_write(RefreshToken)
-    connection = connections[alias]
+    alias, connection = _connection()
     statements = _statements(alias)
     params = [field.get_db_prep_save(field.pre_save(token, True), connection) for field in statements.insert_fields]
     with connection.cursor() as cursor:

@@ -38,7 +38,8 @@ class IdentityOAuthLibCore(OAuthLibCore):
         return headers
 
     def extract_body(self, request) -> list[tuple[str, str]]:
-        """DOT's (revocation, introspection) without the fields that would shadow request state."""
+        """The form oauthlib is given, on every endpoint: DOT's, without the fields that would shadow
+        request state."""
         return [(key, value) for key, value in super().extract_body(request) if key not in REQUEST_STATE]
 
     def _get_extra_credentials(self, request) -> dict:
@@ -50,8 +51,8 @@ class IdentityOAuthLibCore(OAuthLibCore):
         query parameters: `refusal`). The oauthlib request is built from the parsed form and handed to
         the grant its grant_type names, as oauthlib dispatches (IdentityServer.grant_types)."""
         server = self.server
-        form = {key: value for key, value in request.POST.items() if key not in REQUEST_STATE}
-        oauth_request = Request(request.path, "POST", form, self.extract_headers(request))
+        # dict(): the view has refused repeated parameters already.
+        oauth_request = Request(request.path, "POST", dict(self.extract_body(request)), self.extract_headers(request))
         oauth_request.scopes = scope_to_list(oauth_request.scope)
         oauth_request.extra_credentials = self._get_extra_credentials(request)
         grant = server.grant_types.get(oauth_request.grant_type, server.default_grant_type_handler)
