@@ -1,8 +1,11 @@
 """Refresh tokens (SPEC §4.2): opaque, stored as a checksum, bound to client and policy, rotated on
 every use, with reuse detection over the whole family.
 
-Redemption locks the presented row (`SELECT … FOR UPDATE` on PostgreSQL) inside the caller's
-transaction, so parallel redemptions of one token serialise: the first rotates it, the others see it
+Redemption is optimistic first: the presented token is read without a lock and, if it is usable, its
+successor is inserted and it is marked rotated in one step that happens only if it is still live
+(`refresh_token_rotate_live`). If it is not — rotated or revoked before or meanwhile — the grant raises
+`RotationContended` and redeems it again with its row locked (`SELECT … FOR UPDATE` on PostgreSQL)
+inside a transaction, so parallel redemptions of one token serialise: one rotates it, the others see it
 rotated. A rotated token presented again revokes its whole family — unless it is the immediate
 predecessor of the family's live token and was rotated less than REFRESH_TOKEN_REUSE_GRACE_SECONDS
 ago (a client's own retry after a lost response): then the live successor is replaced instead.
@@ -21,14 +24,20 @@ from oauth2_provider.models import set_token_value
 from accounts.models import User
 from applications.models import Application, RefreshToken
 from applications.refresh_token_statements import (
+    refresh_token_current,
     refresh_token_for_update,
     refresh_token_insert,
     refresh_token_mark_rotated,
+    refresh_token_rotate_live,
 )
 from identity.oauth import errors
 from policies.models import Policy
 
 FAMILY_REVOKE_PASSES = 20
+
+
+class RotationContended(Exception):
+    """A token read without a lock was not live (any more): redeem it again with its row locked."""
 
 
 def _checksum(value: str) -> str:
@@ -43,24 +52,37 @@ def expiry_for(*, policy: Policy, auth_time: datetime, now: datetime) -> datetim
     return expires
 
 
-def refresh_token_issue(
-    *, client: Application, user: User, policy: Policy, scope: str, auth_time: datetime,
-    now: datetime, family: uuid.UUID | None = None,
-) -> tuple[str, RefreshToken]:
-    """A new refresh token; the value is returned once and only its checksum is stored."""
+def _new(*, client: Application, user: User, policy: Policy, scope: str, auth_time: datetime, now: datetime,
+         family: uuid.UUID) -> tuple[str, RefreshToken]:
     value = secrets.token_urlsafe(48)
     token = RefreshToken(
         user=user, application=client, policy=policy, scope=scope, auth_time=auth_time, created=now,
-        expires_at=expiry_for(policy=policy, auth_time=auth_time, now=now), token_family=family or uuid.uuid4(),
+        expires_at=expiry_for(policy=policy, auth_time=auth_time, now=now), token_family=family,
     )
     set_token_value(token, value)
+    return value, token
+
+
+def refresh_token_issue(
+    *, client: Application, user: User, policy: Policy, scope: str, auth_time: datetime, now: datetime,
+) -> tuple[str, RefreshToken]:
+    """A new refresh token of a new family; the value is returned once and only its checksum is stored."""
+    value, token = _new(client=client, user=user, policy=policy, scope=scope, auth_time=auth_time, now=now,
+                        family=uuid.uuid4())
     refresh_token_insert(token)
     return value, token
 
 
-def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now: datetime) -> RefreshToken:
-    """The locked, still-usable token to rotate from, or a typed invalid_grant. Call inside a transaction."""
-    token = refresh_token_for_update(_checksum(value))
+def refresh_token_redeem(
+    *, value: str, client: Application, policy: Policy, now: datetime, lock: bool,
+) -> RefreshToken:
+    """The still-usable token to rotate from, or a typed invalid_grant.
+
+    With `lock`, inside a transaction, the row stays locked until it ends. Without, a token that is not
+    live raises RotationContended: whether it is a retry or a theft is judged under the lock only.
+    """
+    checksum = _checksum(value)
+    token = refresh_token_for_update(checksum) if lock else refresh_token_current(checksum)
     if token is None:
         raise errors.InvalidGrant("The provided refresh token is invalid or malformed.")
     if token.application_id != client.pk:
@@ -75,6 +97,8 @@ def refresh_token_redeem(*, value: str, client: Application, policy: Policy, now
             f"and Expected Value : {issued_for}", b2c_code="AADB2C90088",
         )
     if token.revoked is not None:
+        if not lock:
+            raise RotationContended
         _reuse(token, now)
     expired = expiry_error(token, policy=policy, now=now)
     if expired is not None:
@@ -122,9 +146,24 @@ def _reuse(token: RefreshToken, now: datetime) -> None:
     raise error
 
 
-def refresh_token_rotate(*, old: RefreshToken, new: RefreshToken, now: datetime) -> None:
-    """Call inside the transaction that locked `old` (refresh_token_redeem)."""
-    refresh_token_mark_rotated(old, revoked=old.revoked or now, successor=new, updated=timezone.now())
+def refresh_token_rotate(
+    *, old: RefreshToken, client: Application, user: User, policy: Policy, auth_time: datetime, now: datetime,
+) -> tuple[str, RefreshToken]:
+    """`old`'s successor (same family and scope, RFC 6749 §6), with `old` marked rotated into it.
+
+    A live `old` (locked or not) is rotated only if it is still live: else RotationContended and nothing
+    is written. A rotated one is the grace-window retry, under the lock from refresh_token_redeem: it
+    stays rotated, now into the new token.
+    """
+    value, new = _new(client=client, user=user, policy=policy, scope=old.scope, auth_time=auth_time, now=now,
+                      family=old.token_family)
+    if old.revoked is None:
+        if not refresh_token_rotate_live(old, new, revoked=now, updated=timezone.now()):
+            raise RotationContended
+    else:
+        refresh_token_insert(new)
+        refresh_token_mark_rotated(old, revoked=old.revoked, successor=new, updated=timezone.now())
+    return value, new
 
 
 def refresh_token_revoke_family(*, family: uuid.UUID | None) -> int:

@@ -72,10 +72,10 @@ class IdentityValidator(OAuth2Validator):
         request.user = request.policy_result.user
         return True
 
-    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+    def validate_refresh_token(self, refresh_token, client, request, *args, lock: bool = True, **kwargs) -> bool:
         """SPEC §4.2: binding, rotation, expiry (redeem), then the policy's refresh journey."""
         policy = context_of(request).policy
-        token = refresh_token_redeem(value=refresh_token, client=client, policy=policy, now=request.now)
+        token = refresh_token_redeem(value=refresh_token, client=client, policy=policy, now=request.now, lock=lock)
         request.refresh_token_instance = token
         request.user_scopes = refresh_scopes(
             original_scope=token.scope, requested=request.scopes or token.scope.split(),

@@ -1,21 +1,25 @@
 """The refresh grant's precompiled statements read and write exactly what the ORM would."""
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applications.models import RefreshToken
 from applications.refresh_token_statements import (
+    refresh_token_current,
     refresh_token_for_update,
     refresh_token_insert,
     refresh_token_mark_rotated,
+    refresh_token_rotate_live,
 )
-from applications.refresh_tokens import _checksum, refresh_token_issue
+from applications.refresh_tokens import _checksum, _new, refresh_token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +126,105 @@ def test_the_insert_takes_only_a_new_token(user, native_app, policy):
     _, token = _issue(user, native_app, policy)
     with pytest.raises(ValueError):
         refresh_token_insert(token)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_unlocked_read_gives_what_the_locked_one_gives_and_needs_no_transaction(user, native_app, policy):
+    value, _ = _issue(user, native_app, policy)
+    current = refresh_token_current(_checksum(value))
+    with transaction.atomic():
+        locked = refresh_token_for_update(_checksum(value))
+    assert _fields(current) == _fields(locked) and _fields(current.user) == _fields(locked.user)
+    assert refresh_token_current(_checksum("no such token")) is None
+
+
+def _successor(old: RefreshToken, user, native_app, policy) -> RefreshToken:
+    now = timezone.now()
+    return _new(client=native_app, user=user, policy=policy, scope=old.scope, auth_time=old.auth_time, now=now,
+                family=old.token_family)[1]
+
+
+def _rotate_live(old, new):
+    revoked, updated = timezone.now(), timezone.now() + timedelta(seconds=1)
+    return refresh_token_rotate_live(old, new, revoked=revoked, updated=updated), revoked, updated
+
+
+@pytest.mark.django_db(transaction=True)  # no transaction around it: the statement alone is atomic
+def test_rotating_a_live_token_inserts_the_successor_and_repoints_the_old_one(user, native_app, policy):
+    value, _ = _issue(user, native_app, policy)
+    old = refresh_token_current(_checksum(value))
+    new = _successor(old, user, native_app, policy)
+    before = _fields(RefreshToken.objects.get(pk=old.pk))
+    with CaptureQueriesContext(connection) as queries:
+        rotated, revoked, updated = _rotate_live(old, new)
+    assert rotated is True
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1, [q["sql"] for q in queries]  # one round trip, no BEGIN/COMMIT
+    assert new.pk is not None and new._state.adding is False and new._state.db == old._state.db
+    assert (old.revoked, old.successor_id, old.updated) == (revoked, new.pk, updated)
+    after = _fields(RefreshToken.objects.get(pk=old.pk))
+    assert (after["revoked"], after["successor_id"], after["updated"]) == (revoked, new.pk, updated)
+    assert {k: after[k] for k in before if k not in ("revoked", "successor_id", "updated")} == {
+        k: before[k] for k in before if k not in ("revoked", "successor_id", "updated")}
+    # The successor's row is what save() would have written, under the id the old row points at.
+    stored = RefreshToken.objects.get(pk=new.pk)
+    assert {k: v for k, v in _fields(stored).items() if k != "updated"} == {
+        k: v for k, v in _fields(new).items() if k != "updated"}
+    assert stored.predecessor.pk == old.pk and stored.revoked is None and stored.successor_id is None
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_rotating_a_token_that_is_no_longer_live_writes_nothing(user, native_app, policy, in_transaction):
+    value, _ = _issue(user, native_app, policy)
+    old = refresh_token_current(_checksum(value))  # read live ...
+    RefreshToken.objects.filter(pk=old.pk).update(revoked=timezone.now())  # ... revoked meanwhile
+    new = _successor(old, user, native_app, policy)
+    rows_before = RefreshToken.objects.count()
+    stored_before = _fields(RefreshToken.objects.get(pk=old.pk))
+    if in_transaction:
+        with transaction.atomic():
+            rotated, _, _ = _rotate_live(old, new)
+            assert RefreshToken.objects.count() == rows_before  # the caller's transaction goes on, clean
+    else:
+        rotated, _, _ = _rotate_live(old, new)
+    assert rotated is False
+    assert RefreshToken.objects.count() == rows_before
+    assert _fields(RefreshToken.objects.get(pk=old.pk)) == stored_before
+    assert (old.revoked, old.successor_id) == (None, None)  # the instances are as they were
+    assert new.pk is None and new._state.adding is True
+
+
+def test_rotating_takes_only_a_new_successor(user, native_app, policy):
+    value, saved = _issue(user, native_app, policy)
+    with pytest.raises(ValueError):
+        refresh_token_rotate_live(refresh_token_current(_checksum(value)), saved, revoked=timezone.now(),
+                                  updated=timezone.now())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and READ COMMITTED re-checks: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_rotation_waiting_for_a_concurrent_one_sees_the_token_rotated(user, native_app, policy):
+    value, _ = _issue(user, native_app, policy)
+    ours, theirs = refresh_token_current(_checksum(value)), refresh_token_current(_checksum(value))
+    locked, release = threading.Event(), threading.Event()
+
+    def concurrent_rotation():  # another worker: locks the row, rotates it, commits a moment later
+        try:
+            with transaction.atomic():
+                refresh_token_for_update(_checksum(value))
+                locked.set()
+                assert _rotate_live(theirs, _successor(theirs, user, native_app, policy))[0] is True
+                release.wait(10)
+                time.sleep(0.3)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=concurrent_rotation)
+    other.start()
+    assert locked.wait(10)
+    release.set()
+    rotated, _, _ = _rotate_live(ours, _successor(ours, user, native_app, policy))  # waits for their commit
+    other.join(10)
+    assert rotated is False
+    assert RefreshToken.objects.filter(token_family=ours.token_family).count() == 2
+    assert RefreshToken.objects.get(pk=ours.pk).successor_id == theirs.successor_id

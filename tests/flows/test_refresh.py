@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import services as accounts
@@ -149,6 +150,17 @@ def test_the_rotated_token_works_and_the_old_one_later_does_not(client, user, po
     third_body = ok(refresh(client, cid, second))
     verify_all(client, third_body, policy=policy, cid=cid)
     assert_error(refresh(client, cid, first), 400, "invalid_grant", "AADB2C90129")
+
+
+def test_a_live_token_is_rotated_without_a_lock_in_one_statement_on_postgresql(client, user, policy, cid):
+    first = sign_in(client, cid)["refresh_token"]
+    with CaptureQueriesContext(connection) as ctx:
+        second = ok(refresh(client, cid, first))["refresh_token"]
+    statements = [q["sql"] for q in ctx if "applications_refreshtoken" in q["sql"]]
+    assert not any("FOR UPDATE" in sql for sql in statements), statements
+    # The read, then the successor's insert and the rotation: one statement where the database allows it.
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 3), statements
+    assert row(first).successor_id == row(second).pk and row(second).revoked is None
 
 
 def test_reusing_a_rotated_token_after_the_grace_window_revokes_the_whole_family(client, user, policy, cid, settings):

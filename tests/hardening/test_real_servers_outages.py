@@ -3,8 +3,9 @@
 The app reaches PostgreSQL and Redis through TCP proxies (servers.py) that this test cuts and restores;
 the shared services themselves are never stopped.
 
-T61: a database failure in the middle of a refresh (at the successor's INSERT, at the rotation UPDATE, at
-COMMIT) answers 503 JSON and does not consume the refresh token. T60: PostgreSQL gone for ~3 s under load
+T61: a database failure in the middle of a refresh (at the read, at the one-statement rotation; on the
+locked retry path at the lock, the successor's INSERT, the old token's UPDATE, COMMIT) answers 503 JSON and
+consumes nothing. T60: PostgreSQL gone for ~3 s under load
 → every answer is 200 or 503 JSON (never 500, never HTML), /readyz is 503 meanwhile, and the app serves
 200 again without a restart. T62/T63: Redis refused or hung → tokens are still issued, smart lockout is
 still enforced (the database is the authority), latency stays bounded by the cache's socket timeouts;
@@ -37,6 +38,8 @@ LOCKED = "AADB2C90114"
 THRESHOLD = 10
 # Quotas on, but far above this test's traffic: the rate-limit path runs and must survive Redis going away.
 QUOTAS = {"RATE_LIMIT_CLIENT_PER_SECOND": "100000", "RATE_LIMIT_IP_PER_5_MINUTES": "10000000"}
+# T61 retries a rotated refresh token after several cut connections: the grace window must outlast them.
+GRACE = {"REFRESH_TOKEN_REUSE_GRACE_SECONDS": "120"}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pair(world):
-    return [world.start_instance(name, **QUOTAS) for name in ("A", "B")]
+    return [world.start_instance(name, **QUOTAS, **GRACE) for name in ("A", "B")]
 
 
 @pytest.fixture
@@ -86,14 +89,29 @@ def assert_unavailable(response: Response) -> None:
 
 # --- T61 -----------------------------------------------------------------------------------------------------
 
-# Trip wires on the app's own SQL (psycopg sends it in the clear: sslmode=disable). The first pattern is
-# the refresh's `SELECT … FOR UPDATE OF` on the presented token, so the failure is inside the refresh.
+# Trip wires on the app's own SQL (psycopg sends it in the clear: sslmode=disable). A refresh reads the
+# presented token without a lock, then inserts the successor and rotates the old token in one statement.
+READ = b'WHERE "applications_refreshtoken"."token_checksum" = '
+ROTATE = b'WITH "rotated" AS (UPDATE "applications_refreshtoken"'
+# A rotated token presented again (the grace-window retry) is judged in a transaction that starts with
+# `SELECT ... FOR UPDATE OF` on it, replaces the live successor, inserts a new one, re-points the old.
 LOCK = b'FOR UPDATE OF "applications_refreshtoken"'
-INJECTION_POINTS = [
-    ("insert_successor", (LOCK, b'INSERT INTO "applications_refreshtoken"')),
-    ("rotate_old", (LOCK, b'UPDATE "applications_refreshtoken" SET "updated"')),
-    ("commit", (LOCK, b'"successor_id" = ', b"COMMIT")),
-]
+INSERT = b'INSERT INTO "applications_refreshtoken"'
+POINT = b'"successor_id" = '
+REFRESH_POINTS = [("read", (READ,)), ("rotate", (READ, ROTATE))]
+RETRY_POINTS = [("lock", (LOCK,)), ("insert_successor", (LOCK, INSERT)), ("repoint_old", (LOCK, INSERT, POINT)),
+                ("commit", (LOCK, POINT, b"COMMIT"))]
+
+
+def _cut_at(world, instance, patterns, form) -> Response:
+    world.pg_proxy.arm(*patterns)
+    response = instance.token(form)
+    tripped = world.pg_proxy.tripped.is_set()
+    world.pg_proxy.disarm()
+    world.pg_proxy.restore()
+    assert tripped, f"{patterns}: the trip wire never fired ({response.describe()})"
+    assert_unavailable(response)
+    return response
 
 
 def test_a_database_failure_in_the_middle_of_a_refresh_does_not_consume_the_token(world, pair, healthy):
@@ -104,27 +122,33 @@ def test_a_database_failure_in_the_middle_of_a_refresh_does_not_consume_the_toke
     row = world.sql("SELECT id, token_family FROM applications_refreshtoken WHERE token_checksum = %s",
                     (checksum(refresh_token),))
     token_id, family = row[0]
+
+    def state():
+        return (world.sql("SELECT revoked, successor_id FROM applications_refreshtoken WHERE id = %s", (token_id,)),
+                world.sql("SELECT count(*), count(revoked) FROM applications_refreshtoken WHERE token_family = %s",
+                          (family,)))
+
     answers = {}
-    for name, patterns in INJECTION_POINTS:
-        world.pg_proxy.arm(*patterns)
-        response = pair[0].token(refresh_form(client_id, refresh_token))
-        tripped = world.pg_proxy.tripped.is_set()
-        world.pg_proxy.disarm()
-        world.pg_proxy.restore()
-        answers[name] = response.status
-        assert tripped, f"{name}: the trip wire never fired ({response.describe()})"
-        assert_unavailable(response)
+    for name, patterns in REFRESH_POINTS:
+        answers[name] = _cut_at(world, pair[0], patterns, refresh_form(client_id, refresh_token)).status
         # Nothing of the refresh stuck: the token is not revoked, has no successor, the family has no new row.
-        state = world.sql("SELECT revoked, successor_id FROM applications_refreshtoken WHERE id = %s", (token_id,))
-        assert state == [(None, None)], f"{name}: {state}"
-        rows = world.sql("SELECT count(*) FROM applications_refreshtoken WHERE token_family = %s", (family,))
-        assert rows == [(1,)], f"{name}: half-written rows {rows}"
+        assert state() == ([(None, None)], [(1, 0)]), f"{name}: {state()}"
     # After the database is back, the same refresh token still works, on either instance, without a restart.
-    retried = pair[0].token(refresh_form(client_id, refresh_token))
+    retried = pair[1].token(refresh_form(client_id, refresh_token))
     assert retried.status == 200, retried.describe()
+    rotated = state()
+    assert rotated[0][0][0] is not None and rotated[0][0][1] is not None and rotated[1] == [(2, 1)], rotated
+
+    # The client lost that answer and retries with the rotated token: the locked path, cut at each step.
+    for name, patterns in RETRY_POINTS:
+        answers[name] = _cut_at(world, pair[0], patterns, refresh_form(client_id, refresh_token)).status
+        assert state() == rotated, f"{name}: half-written {state()}"
+    regranted = pair[0].token(refresh_form(client_id, refresh_token))
+    assert regranted.status == 200, regranted.describe()
+    assert state()[1] == [(3, 2)]  # the lost successor revoked, a new one live
     report_figures("real-servers-refresh-db-failure", {
-        "injection_points": len(INJECTION_POINTS), "answers": answers,
-        "token_still_works_after_restore": retried.status == 200,
+        "injection_points": len(REFRESH_POINTS) + len(RETRY_POINTS), "answers": answers,
+        "token_still_works_after_restore": retried.status == 200, "retry_works_after_restore": regranted.status == 200,
     })
 
 
