@@ -708,6 +708,21 @@ def ratio(a, b) -> float | None:
     return round(a / b, 2)
 
 
+def median_runs(all_runs: list[dict]) -> list[dict]:
+    """Per server, scenario and concurrency, the round with the median tokens/s (the lower middle of an even
+    count), carrying every round's rate; in the order the cells were first measured."""
+    cells: dict[tuple, list[dict]] = {}
+    for run in all_runs:
+        cells.setdefault((run["scenario"], run["concurrency"], run["target"]), []).append(run)
+    out = []
+    for rounds in cells.values():
+        ranked = sorted(rounds, key=lambda r: r["tokens_per_s"])
+        median = dict(ranked[(len(ranked) - 1) // 2])
+        median["rounds_tokens_per_s"] = [r["tokens_per_s"] for r in rounds]
+        out.append(median)
+    return out
+
+
 def build_ratios(runs: list[dict]) -> list[dict]:
     by_key = {(r["scenario"], r["concurrency"], r["kind"]): r for r in runs if r["kind"] != "trustframe"}
     out = []
@@ -745,6 +760,8 @@ def print_tables(result: dict) -> None:
             vs_node = f"{fmt(node['tokens_per_s'], 2)}x|{fmt(node['p99'], 2)}x" if node else ""
             vs_dot = f"{fmt(dot['tokens_per_s'], 2)}x" if dot else ""
             notes = []
+            if len(run.get("rounds_tokens_per_s", ())) > 1:
+                notes.append("median of " + "/".join(fmt(r, 0) for r in run["rounds_tokens_per_s"]))
             if run.get("pool_exhausted"):
                 notes.append("POOL EXHAUSTED")
             if run["other_cores"] >= 0.2:
@@ -910,6 +927,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="worker processes for Trustframe and DOT (default 2)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in the load generator")
+    parser.add_argument("--rounds", type=lambda v: max(1, int(v)), default=1,
+                        help="measure each cell this many times, servers alternating; the table shows each "
+                             "server's median round (default 1)")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per server and scenario (c=2)")
     parser.add_argument("--quiet-limit", type=float, default=0.15,
                         help="before each run wait until the host is below this busy fraction (default 0.15)")
@@ -981,8 +1001,8 @@ def main() -> int:
         "git": git_revision(), "versions": versions(),
         "config": {"duration_s": args.duration, "concurrency": concurrency, "scenarios": scenarios, "only": only,
                    "trustframe_servers": variants, "workers": args.workers, "loadgen": loadgen_kind,
-                   "warmup_s": args.warmup, "timeout_s": args.timeout},
-        "notes": notes, "runs": [],
+                   "warmup_s": args.warmup, "timeout_s": args.timeout, "rounds": args.rounds},
+        "notes": notes, "runs": [], "all_runs": [],
     }
 
     def on_signal(signum, _frame):
@@ -1137,53 +1157,62 @@ def main() -> int:
         # ---- load ---------------------------------------------------------------------------------------
         observed_rate: dict[str, float] = {}
         warmed: set[tuple[str, str]] = set()
+        def measure_cell(server, scenario: str, c: int, round_no: int) -> None:
+            req = runnable.get((server.name, scenario))
+            if req is None:
+                return
+            pool = pools.get(server.kind) if isinstance(req, specs.Refresh) else None
+            if (server.name, scenario) not in warmed:
+                warmed.add((server.name, scenario))
+                if args.warmup > 0:
+                    if pool:
+                        pool.ensure(800 if not observed_rate.get(server.name) else
+                                    int(observed_rate[server.name] * args.warmup * 1.5) + 200)
+                    w = measure(server, loadgen, req, 2, args.warmup, args.timeout, pool)
+                    drain(server)
+                    if pool:
+                        observed_rate[server.name] = max(observed_rate.get(server.name, 0), w["requests_per_s"])
+            if pool:
+                # Enough for this run: the best rate seen so far, with a margin that is wider
+                # until a run at c >= 8 has been seen (c=1 and the c=2 warm-up under-predict).
+                seen_high = any(r["target"] == server.name and r["scenario"] == scenario
+                                and r["concurrency"] >= 8 for r in result["all_runs"])
+                margin = 1.3 if c <= 2 else (1.5 if seen_high else 1.8)
+                estimate = max(observed_rate.get(server.name, 0), 50) * margin
+                pool.ensure(int(estimate * args.duration) + 200)
+            waited, busy = wait_for_quiet(args.quiet_limit, args.quiet_wait)
+            run = measure(server, loadgen, req, c, args.duration, args.timeout, pool)
+            run["drain_s"] = drain(server)
+            if pool and run["pool_exhausted"]:
+                # Once more with a pool sized from this run's rate (which the exhaustion under-states).
+                log(f"  refresh pool ran out for {server.name} at c={c}: minting more and repeating the run")
+                pool.ensure(int(max(run["requests_per_s"], observed_rate.get(server.name, 0)) * 2.5
+                                * args.duration) + 500)
+                waited, busy = wait_for_quiet(args.quiet_limit, args.quiet_wait)
+                run = measure(server, loadgen, req, c, args.duration, args.timeout, pool)
+                run["drain_s"] = drain(server)
+                run["repeated_after_pool_exhausted"] = True
+            if pool:
+                observed_rate[server.name] = max(observed_rate.get(server.name, 0), run["requests_per_s"])
+            run = {"target": server.name, "kind": server.kind, "server": server.variant, "scenario": scenario,
+                   "concurrency": c, "round": round_no + 1, **run, "quiet_wait_s": waited, "host_busy_before": busy}
+            result["all_runs"].append(run)
+            log(f"{scenario:<9} c={c:<3} {server.name:<28} {run['tokens_per_s']:>8.1f} tok/s  "
+                + (f"[round {round_no + 1}/{args.rounds}]  " if args.rounds > 1 else "")
+                + f"p50 {run['p50_ms']:>7.2f}  p99 {run['p99_ms']:>8.2f} ms  "
+                f"cpu {run['server_cpu_ms_per_token']:.2f} ms/tok  non2xx {run['non2xx']}"
+                + ("  POOL EXHAUSTED" if run["pool_exhausted"] else "")
+                + (f"  (waited {waited}s for quiet)" if waited else ""))
+
         for scenario in scenarios:
             for c in concurrency:
-                for server in servers:
-                    req = runnable.get((server.name, scenario))
-                    if req is None:
-                        continue
-                    pool = pools.get(server.kind) if isinstance(req, specs.Refresh) else None
-                    if (server.name, scenario) not in warmed:
-                        warmed.add((server.name, scenario))
-                        if args.warmup > 0:
-                            if pool:
-                                pool.ensure(800 if not observed_rate.get(server.name) else
-                                            int(observed_rate[server.name] * args.warmup * 1.5) + 200)
-                            w = measure(server, loadgen, req, 2, args.warmup, args.timeout, pool)
-                            drain(server)
-                            if pool:
-                                observed_rate[server.name] = max(observed_rate.get(server.name, 0), w["requests_per_s"])
-                    if pool:
-                        # Enough for this run: the best rate seen so far, with a margin that is wider
-                        # until a run at c >= 8 has been seen (c=1 and the c=2 warm-up under-predict).
-                        seen_high = any(r["target"] == server.name and r["scenario"] == scenario
-                                        and r["concurrency"] >= 8 for r in result["runs"])
-                        margin = 1.3 if c <= 2 else (1.5 if seen_high else 1.8)
-                        estimate = max(observed_rate.get(server.name, 0), 50) * margin
-                        pool.ensure(int(estimate * args.duration) + 200)
-                    waited, busy = wait_for_quiet(args.quiet_limit, args.quiet_wait)
-                    run = measure(server, loadgen, req, c, args.duration, args.timeout, pool)
-                    run["drain_s"] = drain(server)
-                    if pool and run["pool_exhausted"]:
-                        # Once more with a pool sized from this run's rate (which the exhaustion under-states).
-                        log(f"  refresh pool ran out for {server.name} at c={c}: minting more and repeating the run")
-                        pool.ensure(int(max(run["requests_per_s"], observed_rate.get(server.name, 0)) * 2.5
-                                        * args.duration) + 500)
-                        waited, busy = wait_for_quiet(args.quiet_limit, args.quiet_wait)
-                        run = measure(server, loadgen, req, c, args.duration, args.timeout, pool)
-                        run["drain_s"] = drain(server)
-                        run["repeated_after_pool_exhausted"] = True
-                    if pool:
-                        observed_rate[server.name] = max(observed_rate.get(server.name, 0), run["requests_per_s"])
-                    run = {"target": server.name, "kind": server.kind, "server": server.variant, "scenario": scenario,
-                           "concurrency": c, **run, "quiet_wait_s": waited, "host_busy_before": busy}
-                    result["runs"].append(run)
-                    log(f"{scenario:<9} c={c:<3} {server.name:<28} {run['tokens_per_s']:>8.1f} tok/s  "
-                        f"p50 {run['p50_ms']:>7.2f}  p99 {run['p99_ms']:>8.2f} ms  "
-                        f"cpu {run['server_cpu_ms_per_token']:.2f} ms/tok  non2xx {run['non2xx']}"
-                        + ("  POOL EXHAUSTED" if run["pool_exhausted"] else "")
-                        + (f"  (waited {waited}s for quiet)" if waited else ""))
+                # Rounds alternate the servers' order, so a drift of the host's speed within a cell
+                # (neighbours on a shared host) does not always favour the same server; the table keeps
+                # each server's median round.
+                for round_no in range(args.rounds):
+                    for server in (servers if round_no % 2 == 0 else servers[::-1]):
+                        measure_cell(server, scenario, c, round_no)
+        result["runs"] = median_runs(result["all_runs"])
         if pools:
             result["refresh_pools"] = {k: {"minted": p.minted, "mint_seconds": round(p.minted_seconds, 1),
                                            "used": p.offset} for k, p in pools.items()}
@@ -1198,7 +1227,7 @@ def main() -> int:
                 log(f"profiling {tf.name} {args.profile_scenario} at c=8 for {args.profile_seconds}s with py-spy")
                 prof = profile(tf, loadgen, req, 8, args.profile_seconds,
                                RESULTS / f"{run_id}-profile-{tf.variant}-{args.profile_scenario}")
-                waited, busy = wait_for_quiet(args.quiet_limit, args.quiet_wait)
+                wait_for_quiet(args.quiet_limit, args.quiet_wait)
                 result["profile"] = {"target": tf.name, "scenario": args.profile_scenario, "concurrency": 8, **prof}
     finally:
         for server in servers:

@@ -1,9 +1,10 @@
 """What every grant shares: typed errors to oauthlib's triple, effects after a refusal, one outcome signal.
 
 A grant's `issue(request)` validates in its own order and returns the response body; anything it
-raises as an OAuth2Error becomes the error response. Each grant wraps its writes in a transaction
-(and only its writes: a password check must not hold the database's write lock for the length of an
-Argon2 hash), so a refusal or a failure halfway writes nothing; a refused refresh token is not consumed.
+raises as an OAuth2Error becomes the error response. A grant's writes are all or nothing: one statement,
+or a transaction around several (and only around its writes: a password check must not hold the
+database's write lock for the length of an Argon2 hash), so a refusal or a failure halfway writes
+nothing; a refused refresh token is not consumed.
 """
 
 import json

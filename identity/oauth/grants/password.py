@@ -4,7 +4,6 @@ oauthlib checks the password before the client's permission to use the grant; B2
 client first, so a client without the ROPC capability learns nothing about passwords.
 """
 
-from django.db import transaction
 from oauthlib.oauth2.rfc6749.grant_types import ResourceOwnerPasswordCredentialsGrant
 
 from identity.oauth import errors
@@ -34,5 +33,5 @@ class PasswordGrant(B2CGrantMixin, ResourceOwnerPasswordCredentialsGrant):
             raise errors.InvalidRequest(f"Unsupported response_type '{request.response_type}'.")
         request.user_scopes = parse_user_scopes(request.scopes or ["openid"], request.client)
         self.request_validator.validate_user(request.username, request.password, request.client, request)
-        with transaction.atomic():
-            return user_token_response(request, request.user_scopes, auth_time=request.now)
+        # Its one write, the refresh token's INSERT, is atomic by itself: no transaction, no BEGIN/COMMIT.
+        return user_token_response(request, request.user_scopes, auth_time=request.now)
