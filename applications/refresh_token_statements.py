@@ -6,9 +6,10 @@
 - `refresh_token_insert`: what `token.save(force_insert=True)` writes;
 - `refresh_token_mark_rotated`: what `old.save(update_fields=["updated", "revoked", "successor"])` writes;
 - `refresh_token_rotate_live`: the insert, then the rotation of `old` into the new row if `old` is still
-  live (a compare-and-set on `revoked IS NULL`), all or nothing. On PostgreSQL it is one statement: the
-  UPDATE takes the successor's id from the table's sequence and the INSERT writes the row with it, so a
-  refresh needs no transaction and two round trips (read, rotate) instead of five.
+  live and still its user's (a compare-and-set on `revoked IS NULL` and `user_id`), all or nothing. On
+  PostgreSQL it is one statement: the UPDATE takes the successor's id from the table's sequence and the
+  INSERT writes the row with it, so a refresh needs no transaction and two round trips (read, rotate)
+  instead of five.
 
 The ORM compiled these anew on every request: ~1 ms of CPU per refresh on PostgreSQL, a quarter of it.
 The SQL here is built from the models' own field lists, values pass through the same `pre_save`,
@@ -95,6 +96,7 @@ def _compile(connection) -> _Statements:
     join = f"{t}.{quote(token_meta.get_field('user').column)} = {u}.{quote(user_meta.pk.column)}"
     checksum, pk = quote(token_meta.get_field("token_checksum").column), quote(token_meta.pk.column)
     revoked = quote(token_meta.get_field("revoked").column)
+    user_id = quote(token_meta.get_field("user").column)
     # Only quoted identifiers from the models' metadata go into the text; values are always parameters.
     select = f"SELECT {', '.join(columns)} FROM {t} LEFT OUTER JOIN {u} ON {join} WHERE {t}.{checksum} = %s"  # noqa: S608
     select += f" ORDER BY {t}.{pk} DESC LIMIT 1"
@@ -105,7 +107,9 @@ def _compile(connection) -> _Statements:
     rotation_fields = [token_meta.get_field(name) for name in ROTATION_FIELDS]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in rotation_fields)
     update = f"UPDATE {t} SET {assignments} WHERE {pk} = %s"  # noqa: S608
-    update_if_live = f"{update} AND {revoked} IS NULL"
+    # Still live, and still its user's: a user deleted since the read (SET_NULL) is judged under the lock.
+    live = f"{revoked} IS NULL AND {user_id} = %s"
+    update_if_live = f"{update} AND {live}"
     insert_fields = [f for f in token_meta.local_concrete_fields if f is not token_meta.auto_field and not f.generated]
     names, placeholders = ", ".join(quote(f.column) for f in insert_fields), ", ".join(["%s"] * len(insert_fields))
     insert = f"INSERT INTO {t} ({names}) VALUES ({placeholders})"  # noqa: S608
@@ -128,7 +132,7 @@ def _compile(connection) -> _Statements:
             for f in rotation_fields
         )
         rotate_live = (
-            f'WITH "rotated" AS (UPDATE {t} SET {rotation} WHERE {pk} = %s AND {revoked} IS NULL '  # noqa: S608
+            f'WITH "rotated" AS (UPDATE {t} SET {rotation} WHERE {pk} = %s AND {live} '  # noqa: S608
             f'RETURNING {successor}) INSERT INTO {t} ({pk}, {names}) SELECT "rotated".{successor}, {placeholders} '
             f'FROM "rotated" RETURNING {pk}'
         )
@@ -204,11 +208,15 @@ def refresh_token_rotate_live(old: RefreshToken, new: RefreshToken, *, revoked: 
     old.revoked, old.updated = revoked, updated
     rotation = [statements.pk_sequence if field.name == "successor" else field.get_db_prep_save(
         getattr(old, field.attname), connection) for field in statements.rotation_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(statements.rotate_live, [*rotation, old.pk, *insert_params])
-        row = cursor.fetchone()
+    row = None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statements.rotate_live, [*rotation, old.pk, old.user_id, *insert_params])
+            row = cursor.fetchone()
+    finally:
+        if row is None:  # lost the race, or the statement failed: nothing was written
+            old.revoked, old.successor_id, old.updated = before
     if row is None:
-        old.revoked, old.successor_id, old.updated = before
         return False
     new.pk, new._state.adding, new._state.db = row[0], False, alias
     old.successor = new
@@ -217,20 +225,24 @@ def refresh_token_rotate_live(old: RefreshToken, new: RefreshToken, *, revoked: 
 
 def _rotate_live_in_two(alias: str, connection, statements: _Statements, old: RefreshToken, new: RefreshToken, *,
                         revoked: datetime, updated: datetime) -> bool:
-    """Backends without data-modifying CTEs (SQLite): insert, then the conditional UPDATE, in a savepoint."""
+    """Backends without data-modifying CTEs (SQLite): insert, then the conditional UPDATE, in a transaction
+    (a savepoint inside the caller's)."""
     before = old.revoked, old.successor_id, old.updated
-    with transaction.atomic(using=alias):
-        refresh_token_insert(new)
-        old.revoked, old.successor, old.updated = revoked, new, updated
-        with connection.cursor() as cursor:
-            cursor.execute(statements.mark_rotated_if_live,
-                           [*_rotation_params(statements, old, connection), old.pk])
-            rotated = cursor.rowcount == 1
-        if not rotated:
-            transaction.set_rollback(True, using=alias)
-    if not rotated:
-        old.revoked, old.successor_id, old.updated = before
-        new.pk, new._state.adding, new._state.db = None, True, None
+    rotated = False
+    try:
+        with transaction.atomic(using=alias):
+            refresh_token_insert(new)
+            old.revoked, old.successor, old.updated = revoked, new, updated
+            with connection.cursor() as cursor:
+                cursor.execute(statements.mark_rotated_if_live,
+                               [*_rotation_params(statements, old, connection), old.pk, old.user_id])
+                rotated = cursor.rowcount == 1
+            if not rotated:
+                transaction.set_rollback(True, using=alias)
+    finally:
+        if not rotated:  # lost the race, or a statement failed: rolled back
+            old.revoked, old.successor_id, old.updated = before
+            new.pk, new._state.adding, new._state.db = None, True, None
     return rotated
 
 

@@ -3,12 +3,13 @@ every use, with reuse detection over the whole family.
 
 Redemption is optimistic first: the presented token is read without a lock and, if it is usable, its
 successor is inserted and it is marked rotated in one step that happens only if it is still live
-(`refresh_token_rotate_live`). If it is not — rotated or revoked before or meanwhile — the grant raises
-`RotationContended` and redeems it again with its row locked (`SELECT … FOR UPDATE` on PostgreSQL)
-inside a transaction, so parallel redemptions of one token serialise: one rotates it, the others see it
-rotated. A rotated token presented again revokes its whole family — unless it is the immediate
-predecessor of the family's live token and was rotated less than REFRESH_TOKEN_REUSE_GRACE_SECONDS
-ago (a client's own retry after a lost response): then the live successor is replaced instead.
+(`refresh_token_rotate_live`). If it is not — rotated or revoked before or meanwhile — redemption or
+rotation raises `RotationContended`, and the grant redeems it again with its row locked (`SELECT … FOR
+UPDATE` on PostgreSQL) inside a transaction, so parallel redemptions of one token serialise: one rotates
+it, the others see it rotated. A rotated token presented again revokes its whole family — unless it is
+the immediate predecessor of the family's live token and was rotated less than
+REFRESH_TOKEN_REUSE_GRACE_SECONDS ago (a client's own retry after a lost response): then the live
+successor is replaced instead.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
@@ -161,6 +163,8 @@ def refresh_token_rotate(
         if not refresh_token_rotate_live(old, new, revoked=now, updated=timezone.now()):
             raise RotationContended
     else:
+        if transaction.get_autocommit():  # before the insert, which would otherwise commit on its own
+            raise TransactionManagementError("Rotating a rotated token must run under its row lock.")
         refresh_token_insert(new)
         refresh_token_mark_rotated(old, revoked=old.revoked, successor=new, updated=timezone.now())
     return value, new

@@ -710,7 +710,8 @@ def ratio(a, b) -> float | None:
 
 def median_runs(all_runs: list[dict]) -> list[dict]:
     """Per server, scenario and concurrency, the round with the median tokens/s (the lower middle of an even
-    count), carrying every round's rate; in the order the cells were first measured."""
+    count), carrying every round's rate in measurement order; in the order the cells were first measured.
+    What must hold in every round is carried too: non-2xx answers (summed) and an exhausted refresh pool."""
     cells: dict[tuple, list[dict]] = {}
     for run in all_runs:
         cells.setdefault((run["scenario"], run["concurrency"], run["target"]), []).append(run)
@@ -719,6 +720,8 @@ def median_runs(all_runs: list[dict]) -> list[dict]:
         ranked = sorted(rounds, key=lambda r: r["tokens_per_s"])
         median = dict(ranked[(len(ranked) - 1) // 2])
         median["rounds_tokens_per_s"] = [r["tokens_per_s"] for r in rounds]
+        median["non2xx_all_rounds"] = sum(r["non2xx"] for r in rounds)
+        median["pool_exhausted_any_round"] = any(r.get("pool_exhausted") for r in rounds)
         out.append(median)
     return out
 
@@ -762,15 +765,16 @@ def print_tables(result: dict) -> None:
             notes = []
             if len(run.get("rounds_tokens_per_s", ())) > 1:
                 notes.append("median of " + "/".join(fmt(r, 0) for r in run["rounds_tokens_per_s"]))
-            if run.get("pool_exhausted"):
+            if run.get("pool_exhausted_any_round", run.get("pool_exhausted")):
                 notes.append("POOL EXHAUSTED")
             if run["other_cores"] >= 0.2:
                 notes.append(f"noise {run['other_cores']:.2f} cores")
-            if run["non2xx"]:
+            non2xx = run.get("non2xx_all_rounds", run["non2xx"])  # any round's failure shows
+            if non2xx:
                 notes.append(f"statuses {run['statuses']}")
             print(f"{run['concurrency']:>3}  {run['target']:<28}{fmt(run['tokens_per_s']):>9}{fmt(run['p50_ms'], 2):>9}"
                   f"{fmt(run['p99_ms'], 2):>9}{fmt(run['server_cpu_ms_per_token'], 2):>11}"
-                  f"{fmt(run['db_cpu_ms_per_token'], 2):>10}{run['non2xx']:>8}   {vs_node:>18}{vs_dot:>13}  "
+                  f"{fmt(run['db_cpu_ms_per_token'], 2):>10}{non2xx:>8}   {vs_node:>18}{vs_dot:>13}  "
                   f"{'; '.join(notes)}", file=out)
     argon = result.get("argon2_baseline")
     if argon and "verifies_per_s" in argon:
@@ -895,8 +899,8 @@ def evaluate_targets(result: dict) -> list[dict]:
                 checks.append({"what": f"{tf} ropc c={c}: >= 90% of bare Argon2 verifications/s",
                                "pass": bool(r and r >= 0.9),
                                "detail": f"{r}x ({mine['tokens_per_s']} vs {argon}/s){bound}"})
-        bad = [f"{r['scenario']} c={r['concurrency']}: {r['non2xx']}"
-               for r in runs if r["target"] == tf and r["non2xx"]]
+        bad = [f"{r['scenario']} c={r['concurrency']}" + (f" round {r['round']}" if r.get("round", 1) > 1 else "")
+               + f": {r['non2xx']}" for r in result.get("all_runs") or runs if r["target"] == tf and r["non2xx"]]
         checks.append({"what": f"{tf}: zero non-2xx", "pass": not bad, "detail": "; ".join(bad) or "none"})
     sql = (result.get("sql_queries") or {}).get("trustframe")
     if isinstance(sql, dict):
@@ -913,6 +917,16 @@ def evaluate_targets(result: dict) -> list[dict]:
 # Main
 
 
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return number
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
@@ -927,7 +941,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="worker processes for Trustframe and DOT (default 2)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in the load generator")
-    parser.add_argument("--rounds", type=lambda v: max(1, int(v)), default=1,
+    parser.add_argument("--rounds", type=positive_int, default=1,
                         help="measure each cell this many times, servers alternating; the table shows each "
                              "server's median round (default 1)")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per server and scenario (c=2)")

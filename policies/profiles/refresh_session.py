@@ -5,8 +5,8 @@ from policies.journeys import JourneyState, TechnicalProfile
 
 def run(state: JourneyState, profile: TechnicalProfile) -> None:
     token = state.request.refresh_token
-    # The user row came with the locked token, in the same transaction: the directory read that
-    # follows (AAD-UserReadUsingObjectId-CheckRefreshTokenDate) starts from it instead of a second query.
+    # The user row came with the token, in the same read: the directory read that follows
+    # (AAD-UserReadUsingObjectId-CheckRefreshTokenDate) starts from it instead of a second query.
     state.user = token.user if token.user_id else None
     state.claims["objectId"] = str(token.user.object_id) if token.user_id else None
     state.claims["refreshTokenIssuedOnDateTime"] = token.created

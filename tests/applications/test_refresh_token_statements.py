@@ -4,9 +4,11 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from unittest import mock
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -155,11 +157,13 @@ def test_rotating_a_live_token_inserts_the_successor_and_repoints_the_old_one(us
     old = refresh_token_current(_checksum(value))
     new = _successor(old, user, native_app, policy)
     before = _fields(RefreshToken.objects.get(pk=old.pk))
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, mock.patch.object(
+        transaction, "atomic", wraps=transaction.atomic
+    ) as atomic:
         rotated, revoked, updated = _rotate_live(old, new)
     assert rotated is True
-    if connection.vendor == "postgresql":
-        assert len(queries) == 1, [q["sql"] for q in queries]  # one round trip, no BEGIN/COMMIT
+    if connection.vendor == "postgresql":  # one statement in autocommit: no transaction, no BEGIN/COMMIT
+        assert len(queries) == 1 and not atomic.called and connection.get_autocommit(), [q["sql"] for q in queries]
     assert new.pk is not None and new._state.adding is False and new._state.db == old._state.db
     assert (old.revoked, old.successor_id, old.updated) == (revoked, new.pk, updated)
     after = _fields(RefreshToken.objects.get(pk=old.pk))
@@ -173,11 +177,15 @@ def test_rotating_a_live_token_inserts_the_successor_and_repoints_the_old_one(us
     assert stored.predecessor.pk == old.pk and stored.revoked is None and stored.successor_id is None
 
 
-@pytest.mark.parametrize("in_transaction", [False, True])
-def test_rotating_a_token_that_is_no_longer_live_writes_nothing(user, native_app, policy, in_transaction):
+@pytest.mark.parametrize("in_transaction", [
+    # Without a test transaction around it, so that the rotation's own transaction (SQLite) is the top one.
+    pytest.param(False, marks=pytest.mark.django_db(transaction=True)), True,
+])
+@pytest.mark.parametrize("meanwhile", [{"revoked": timezone.now}, {"user": lambda: None}], ids=["revoked", "user gone"])
+def test_rotating_a_token_that_is_no_longer_live_writes_nothing(user, native_app, policy, in_transaction, meanwhile):
     value, _ = _issue(user, native_app, policy)
     old = refresh_token_current(_checksum(value))  # read live ...
-    RefreshToken.objects.filter(pk=old.pk).update(revoked=timezone.now())  # ... revoked meanwhile
+    RefreshToken.objects.filter(pk=old.pk).update(**{k: v() for k, v in meanwhile.items()})  # ... changed meanwhile
     new = _successor(old, user, native_app, policy)
     rows_before = RefreshToken.objects.count()
     stored_before = _fields(RefreshToken.objects.get(pk=old.pk))
@@ -190,7 +198,19 @@ def test_rotating_a_token_that_is_no_longer_live_writes_nothing(user, native_app
     assert rotated is False
     assert RefreshToken.objects.count() == rows_before
     assert _fields(RefreshToken.objects.get(pk=old.pk)) == stored_before
-    assert (old.revoked, old.successor_id) == (None, None)  # the instances are as they were
+    assert (old.revoked, old.successor_id, old.updated) == (None, None, stored_before["updated"])  # as they were
+    assert new.pk is None and new._state.adding is True
+
+
+def test_a_failed_rotation_leaves_both_instances_as_they_were(user, native_app, policy):
+    value, _ = _issue(user, native_app, policy)
+    old = refresh_token_current(_checksum(value))
+    new = _successor(old, user, native_app, policy)
+    before = (old.revoked, old.successor_id, old.updated)
+    lost = OperationalError("server closed the connection unexpectedly")
+    with mock.patch.object(CursorWrapper, "execute", side_effect=lost), pytest.raises(OperationalError):
+        _rotate_live(old, new)
+    assert (old.revoked, old.successor_id, old.updated) == before
     assert new.pk is None and new._state.adding is True
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import User
+from applications import refresh_tokens
 from applications import services as applications
 from applications.models import RefreshToken
 from audit.models import SignInEvent
@@ -163,6 +164,50 @@ def test_a_live_token_is_rotated_without_a_lock_in_one_statement_on_postgresql(c
     assert row(first).successor_id == row(second).pk and row(second).revoked is None
 
 
+@pytest.fixture
+def rotated_right_after_our_read(monkeypatch):
+    """Another worker rotates the presented token between this request's unlocked read and its rotation."""
+    read, rival = refresh_tokens.refresh_token_current, {}
+
+    def read_then_lose_the_race(checksum):
+        token = read(checksum)
+        if token is not None and not rival:
+            other = read(checksum)
+            rival["value"], _ = refresh_tokens.refresh_token_rotate(
+                old=other, client=other.application, user=other.user, policy=other.policy,
+                auth_time=other.auth_time, now=timezone.now(),
+            )
+        return token
+
+    monkeypatch.setattr(refresh_tokens, "refresh_token_current", read_then_lose_the_race)
+    return rival
+
+
+def test_a_token_rotated_after_the_read_is_judged_again_under_the_lock_as_a_retry(
+    client, user, policy, cid, settings, rotated_right_after_our_read
+):
+    settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS = 30
+    first = sign_in(client, cid)["refresh_token"]
+    events = SignInEvent.objects.count()
+    body = ok(refresh(client, cid, first))  # lost the race: within the grace window, a retry
+    verify_all(client, body, policy=policy, cid=cid)
+    rival = rotated_right_after_our_read["value"]
+    assert body["refresh_token"] not in (first, rival)
+    assert row(rival).revoked is not None and row(first).successor_id == row(body["refresh_token"]).pk
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
+    assert SignInEvent.objects.count() == events + 1  # one request, one outcome, though judged twice
+
+
+def test_a_token_rotated_after_the_read_is_reuse_without_a_grace_window(
+    client, user, policy, cid, settings, rotated_right_after_our_read
+):
+    settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS = 0
+    first = sign_in(client, cid)["refresh_token"]
+    assert_error(refresh(client, cid, first), 400, "invalid_grant", "AADB2C90129")
+    assert rotated_right_after_our_read["value"]
+    assert not RefreshToken.objects.filter(revoked__isnull=True).exists()  # the rival's successor too
+
+
 def test_reusing_a_rotated_token_after_the_grace_window_revokes_the_whole_family(client, user, policy, cid, settings):
     settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS = 0
     first = sign_in(client, cid)["refresh_token"]
@@ -266,6 +311,23 @@ def test_a_deleted_users_refresh_token_is_refused(client, user, policy, cid):
     assert not User.objects.filter(username="alice").exists()
     body = assert_error(refresh(client, cid, token), 400, "invalid_grant", "AADB2C90128")
     assert "no longer exists" in body["error_description"]
+
+
+def test_a_user_deleted_between_the_read_and_the_rotation_is_refused_not_a_database_error(
+    client, user, policy, cid, monkeypatch
+):
+    token = sign_in(client, cid)["refresh_token"]
+    read = refresh_tokens.refresh_token_current
+
+    def read_then_delete_the_user(checksum):
+        found = read(checksum)
+        if User.objects.filter(pk=user.pk).exists():
+            accounts.user_delete(user=User.objects.get(pk=user.pk), actor=ACTOR)
+        return found
+
+    monkeypatch.setattr(refresh_tokens, "refresh_token_current", read_then_delete_the_user)
+    assert_error(refresh(client, cid, token), 400, "invalid_grant", "AADB2C90128")
+    assert RefreshToken.objects.count() == 1 and row(token).revoked is None
 
 
 # --- Expiry and the sliding window ----------------------------------------------------------------------

@@ -184,7 +184,7 @@ def test_parallel_refreshes_within_the_grace_window_leave_one_live_token(world, 
 
 def test_refresh_racing_revocation_leaves_no_active_token(world, strict_pair, confidential_client):
     """RFC 7009 revocation by the confidential client it was issued to, at the same moment as a refresh
-    on the other instance (revocation delayed by 0-12 ms to sweep the refresh's transaction)."""
+    on the other instance (revocation delayed by 0-12 ms to sweep the refresh's read and rotation)."""
     demo, client = world.demo, confidential_client
     mark = world.log_mark()
     rng = random.Random(4)

@@ -19,7 +19,9 @@ class RefreshTokenGrant(B2CGrantMixin, OAuthlibRefreshTokenGrant):
             return self._redeem(request, lock=False)
         except RotationContended:
             # Rotated or revoked, before or meanwhile: judged again in one transaction from the row lock on
-            # the presented token to its successor's insert (a retry within the grace window, or reuse).
+            # the presented token to its successor's insert (a retry within the grace window, or reuse),
+            # from scratch: the first attempt's user may be gone since (its sign-in event must not name it).
+            request.user = request.refresh_token_instance = request.policy_result = None
             with transaction.atomic():
                 return self._redeem(request, lock=True)
 
