@@ -196,26 +196,30 @@ def refresh_token_rotate_live(old: RefreshToken, new: RefreshToken, *, revoked: 
     """Insert `new` and record `old` as rotated into it, if `old` is still live in the database; else
     write nothing, leave both instances as they were and answer False. Atomic with or without a caller's
     transaction; `old` needs no lock (a concurrent rotation or revocation makes this answer False)."""
-    if not new._state.adding or new.pk is not None:
-        raise ValueError("refresh_token_rotate_live() takes a new, unsaved token.")
+    _require_new(new, "refresh_token_rotate_live")
     alias, connection = _connection()
     statements = _statements(alias)
-    if statements.rotate_live is None:
-        return _rotate_live_in_two(alias, connection, statements, old, new, revoked=revoked, updated=updated)
-    insert_params = [field.get_db_prep_save(field.pre_save(new, True), connection)
-                     for field in statements.insert_fields]
     before = old.revoked, old.successor_id, old.updated
     old.revoked, old.updated = revoked, updated
+    rotate = _rotate_in_one if statements.rotate_live is not None else _rotate_in_two
+    rotated = False
+    try:
+        rotated = rotate(alias, connection, statements, old, new)
+    finally:
+        if not rotated:  # lost the race, or a statement failed: nothing was written
+            old.revoked, old.successor_id, old.updated = before
+            new.pk, new._state.adding, new._state.db = None, True, None
+    return rotated
+
+
+def _rotate_in_one(alias: str, connection, statements: _Statements, old: RefreshToken, new: RefreshToken) -> bool:
+    """PostgreSQL: one statement; the successor's id comes from the sequence, so `old` is written first."""
     rotation = [statements.pk_sequence if field.name == "successor" else field.get_db_prep_save(
         getattr(old, field.attname), connection) for field in statements.rotation_fields]
-    row = None
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statements.rotate_live, [*rotation, old.pk, old.user_id, *insert_params])
-            row = cursor.fetchone()
-    finally:
-        if row is None:  # lost the race, or the statement failed: nothing was written
-            old.revoked, old.successor_id, old.updated = before
+    with connection.cursor() as cursor:
+        cursor.execute(statements.rotate_live,
+                       [*rotation, old.pk, old.user_id, *_insert_params(statements, new, connection)])
+        row = cursor.fetchone()
     if row is None:
         return False
     new.pk, new._state.adding, new._state.db = row[0], False, alias
@@ -223,26 +227,18 @@ def refresh_token_rotate_live(old: RefreshToken, new: RefreshToken, *, revoked: 
     return True
 
 
-def _rotate_live_in_two(alias: str, connection, statements: _Statements, old: RefreshToken, new: RefreshToken, *,
-                        revoked: datetime, updated: datetime) -> bool:
+def _rotate_in_two(alias: str, connection, statements: _Statements, old: RefreshToken, new: RefreshToken) -> bool:
     """Backends without data-modifying CTEs (SQLite): insert, then the conditional UPDATE, in a transaction
     (a savepoint inside the caller's)."""
-    before = old.revoked, old.successor_id, old.updated
-    rotated = False
-    try:
-        with transaction.atomic(using=alias):
-            refresh_token_insert(new)
-            old.revoked, old.successor, old.updated = revoked, new, updated
-            with connection.cursor() as cursor:
-                cursor.execute(statements.mark_rotated_if_live,
-                               [*_rotation_params(statements, old, connection), old.pk, old.user_id])
-                rotated = cursor.rowcount == 1
-            if not rotated:
-                transaction.set_rollback(True, using=alias)
-    finally:
-        if not rotated:  # lost the race, or a statement failed: rolled back
-            old.revoked, old.successor_id, old.updated = before
-            new.pk, new._state.adding, new._state.db = None, True, None
+    with transaction.atomic(using=alias):
+        refresh_token_insert(new)
+        old.successor = new
+        with connection.cursor() as cursor:
+            cursor.execute(statements.mark_rotated_if_live,
+                           [*_rotation_params(statements, old, connection), old.pk, old.user_id])
+            rotated = cursor.rowcount == 1
+        if not rotated:
+            transaction.set_rollback(True, using=alias)
     return rotated
 
 
@@ -250,15 +246,22 @@ def _rotation_params(statements: _Statements, token: RefreshToken, connection) -
     return [field.get_db_prep_save(getattr(token, field.attname), connection) for field in statements.rotation_fields]
 
 
+def _insert_params(statements: _Statements, token: RefreshToken, connection) -> list[Any]:
+    return [field.get_db_prep_save(field.pre_save(token, True), connection) for field in statements.insert_fields]
+
+
+def _require_new(token: RefreshToken, name: str) -> None:
+    if not token._state.adding or token.pk is not None:
+        raise ValueError(f"{name}() takes a new, unsaved token.")
+
+
 def refresh_token_insert(token: RefreshToken) -> None:
     """Insert a new token (`_state.adding`, no primary key yet); sets its primary key as save() would."""
-    if not token._state.adding or token.pk is not None:
-        raise ValueError("refresh_token_insert() takes a new, unsaved token.")
+    _require_new(token, "refresh_token_insert")
     alias, connection = _connection()
     statements = _statements(alias)
-    params = [field.get_db_prep_save(field.pre_save(token, True), connection) for field in statements.insert_fields]
     with connection.cursor() as cursor:
-        cursor.execute(statements.insert, params)
+        cursor.execute(statements.insert, _insert_params(statements, token, connection))
         if statements.insert_returns_pk:
             token.pk = cursor.fetchone()[0]
         else:

@@ -41,16 +41,14 @@ def user_token_response(
         idp=result.claims.get("identityProvider", "LocalAccount"),
     )
     body["scope"] = scopes.scope_string
-    if predecessor is not None:
-        # RFC 6749 §6: the successor keeps the family and scope of the token it replaces.
-        value, token = refresh_token_rotate(
-            old=predecessor, client=client, user=result.user, policy=policy, auth_time=auth_time, now=now,
-        )
-    elif scopes.offline_access:
-        value, token = refresh_token_issue(
-            client=client, user=result.user, policy=policy, now=now, auth_time=auth_time, scope=scopes.scope_string,
-        )
     if predecessor is not None or scopes.offline_access:
+        if predecessor is not None:  # RFC 6749 §6: the successor keeps the family and scope it replaces
+            value, token = refresh_token_rotate(
+                old=predecessor, client=client, user=result.user, policy=policy, auth_time=auth_time, now=now,
+            )
+        else:
+            value, token = refresh_token_issue(client=client, user=result.user, policy=policy, now=now,
+                                               auth_time=auth_time, scope=scopes.scope_string)
         body["refresh_token"] = value
         body["refresh_token_expires_in"] = int((token.expires_at - now).total_seconds())
     if getattr(request, "client_info", "") == "1":
