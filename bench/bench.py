@@ -43,6 +43,8 @@ MAIN_VENV = Path(os.environ.get("BENCH_MAIN_VENV", REPO / ".venv"))
 MAIN_PY = MAIN_VENV / "bin" / "python"
 BENCH_VENV = BENCH / ".venv-bench"
 NODE_DIR = BENCH / "peers" / "node"
+CEILING_DIR = BENCH / "peers" / "ceiling"
+SERVER_KINDS = ("trustframe", "node", "dot", "ceiling")
 DOT_DIR = BENCH / "peers" / "dot_project"
 WRK_DIR = BENCH / "wrk"
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
@@ -256,7 +258,7 @@ def cleanup_from_file(path: Path) -> None:
 @dataclass
 class Server:
     name: str  # row label, e.g. "trustframe[gunicorn-sync]"
-    kind: str  # trustframe | node | dot
+    kind: str  # one of SERVER_KINDS
     variant: str
     port: int
     cmd: list[str]
@@ -334,6 +336,14 @@ def trustframe_command(variant: str, port: int, workers: int) -> list[str]:
     if variant not in variants:
         raise SystemExit(f"unknown --server {variant!r}; choose from {', '.join(variants)}")
     return variants[variant]
+
+
+def ceiling_command(port: int, workers: int) -> list[str]:
+    """The bare signing app under Trustframe's production server and threads (granian-2t)."""
+    command = trustframe_command("granian-2t", port, workers)
+    command[command.index("--working-dir") + 1] = str(CEILING_DIR)
+    command[-1] = "app:application"
+    return command
 
 
 def token_shape(body: bytes) -> str:
@@ -869,6 +879,7 @@ def evaluate_targets(result: dict) -> list[dict]:
     tf_targets = sorted({r["target"] for r in runs if r["kind"] == "trustframe"})
     node_name = next((r["target"] for r in runs if r["kind"] == "node"), None)
     dot_name = next((r["target"] for r in runs if r["kind"] == "dot"), None)
+    ceiling_name = next((r["target"] for r in runs if r["kind"] == "ceiling"), None)
     for tf in tf_targets:
         for scenario in ("cc_basic", "cc_post"):
             for c in CC_TARGET_CONCURRENCY:
@@ -879,6 +890,14 @@ def evaluate_targets(result: dict) -> list[dict]:
                 checks.append({"what": f"{tf} {scenario} c={c}: tokens/s >= 1.0x node, p99 <= 2x node",
                                "pass": bool(r is not None and r >= 1.0 and p is not None and p <= 2.0),
                                "detail": f"{r}x tokens/s, {p}x p99"})
+                floor = get.get((scenario, c, ceiling_name))
+                if floor:
+                    # Not a target: how far the same server and signature go with nothing else to do.
+                    checks.append({"what": f"{ceiling_name} {scenario} c={c}: the bare signing app", "pass": None,
+                                   "detail": f"{ratio(floor['tokens_per_s'], node['tokens_per_s'])}x node; "
+                                             f"{tf} reaches {ratio(mine['tokens_per_s'], floor['tokens_per_s'])}x "
+                                             f"of it ({mine['server_cpu_ms_per_token']} against "
+                                             f"{floor['server_cpu_ms_per_token']} ms CPU per token)"})
         for c in result["config"]["concurrency"]:
             mine, dot = get.get(("refresh", c, tf)), get.get(("refresh", c, dot_name))
             if mine and dot:
@@ -933,7 +952,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,8,32", help="comma-separated connection counts (default 1,8,32)")
     parser.add_argument("--scenarios", default=",".join(specs.DEFAULT_SCENARIOS),
                         help=f"comma-separated, from {','.join(specs.SCENARIOS)} (default: all but discovery)")
-    parser.add_argument("--only", default="trustframe,node,dot", help="servers to run (default trustframe,node,dot)")
+    parser.add_argument("--only", default="trustframe,node,dot,ceiling",
+                        help="servers to run (default trustframe,node,dot,ceiling; ceiling: a bare WSGI app that "
+                             "only checks the secret and signs the token, under the same granian)")
     parser.add_argument("--server", default="granian-2t,gunicorn-sync",
                         help="Trustframe server(s), comma-separated: granian-2t (the production choice: 2 workers x "
                              "2 threads), gunicorn-sync, gunicorn-gthread, granian, granian-4t, granian-8t, "
@@ -974,8 +995,8 @@ def main() -> int:
         if s not in specs.SCENARIOS:
             raise SystemExit(f"unknown scenario {s!r}; choose from {', '.join(specs.SCENARIOS)}")
     for s in only:
-        if s not in ("trustframe", "node", "dot"):
-            raise SystemExit(f"unknown server {s!r} in --only; choose from trustframe, node, dot")
+        if s not in SERVER_KINDS:
+            raise SystemExit(f"unknown server {s!r} in --only; choose from {', '.join(SERVER_KINDS)}")
     loadgen_kind = args.loadgen
     if loadgen_kind == "auto":
         loadgen_kind = "wrk" if shutil.which("wrk") else "python"
@@ -1121,6 +1142,13 @@ def main() -> int:
                                   ["node", "server.mjs", str(port), node_secret], NODE_DIR,
                                   base_env() | {"NODE_ENV": "production"}, "/.well-known/openid-configuration",
                                   None, specs.node({"secret": node_secret})))
+        if "ceiling" in only and {"cc_basic", "cc_post"} & set(scenarios):
+            port = free_port()
+            ceiling_secret = secrets.token_urlsafe(32)
+            servers.append(Server("ceiling[granian-2t]", "ceiling", "granian-2t", port,
+                                  ceiling_command(port, args.workers), CEILING_DIR,
+                                  base_env() | {"CEILING_SECRET": ceiling_secret}, "/token", None,
+                                  specs.ceiling({"secret": ceiling_secret})))
         if dot_env:
             port = free_port()
             dcreds = json.loads(dot_creds_file.read_text())

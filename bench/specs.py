@@ -100,4 +100,15 @@ def node(creds: dict) -> dict[str, Req | Refresh]:
     }
 
 
-BUILDERS = {"trustframe": trustframe, "dot": dot, "node": node}
+def ceiling(creds: dict) -> dict[str, Req | Refresh]:
+    """The bare signing app (peers/ceiling/app.py): client credentials only, as node is asked."""
+    secret = creds["secret"]
+    return {
+        "cc_basic": Req("POST", "/token", form(grant_type="client_credentials", scope=NODE_SCOPE),
+                        basic("bench-basic", secret)),
+        "cc_post": Req("POST", "/token", form(grant_type="client_credentials", client_id="bench-post",
+                                              client_secret=secret, scope=NODE_SCOPE)),
+    }
+
+
+BUILDERS = {"trustframe": trustframe, "dot": dot, "node": node, "ceiling": ceiling}
