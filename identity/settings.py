@@ -27,7 +27,7 @@ env = environ.FileAwareEnv(
     RATE_LIMIT_CLIENT_PER_SECOND=(int, 200),
     RATE_LIMIT_IP_PER_5_MINUTES=(int, 6000),
     TRUSTED_PROXY_COUNT=(int, 0),
-    PASSWORD_HASH_CONCURRENCY=(int, 4),
+    PASSWORD_HASH_CONCURRENCY=(int, 1),
     PASSWORD_HASH_WAIT_SECONDS=(float, 2.0),
     TOKEN_REQUEST_MAX_BYTES=(int, 64 * 1024),
     TOKEN_PARAMETER_MAX_LENGTH=(int, 8192),
@@ -83,7 +83,9 @@ RATE_LIMIT_IP_PER_5_MINUTES = env("RATE_LIMIT_IP_PER_5_MINUTES")
 # How many proxies in front of us append to X-Forwarded-For; 0 = use the socket's address only.
 TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
 # At most this many Argon2 computations at once per process (about 19 MiB each); more wait up to
-# PASSWORD_HASH_WAIT_SECONDS, then get 503 with Retry-After.
+# PASSWORD_HASH_WAIT_SECONDS, then get 503 with Retry-After. One, for one worker per core: Argon2 is
+# bound by memory bandwidth, and more hashes at once than cores only make each one slower (bench/:
+# 2 workers x 2 threads on 2 cores, 63-70 sign-ins/s at 4 per process, 75-81/s at 1).
 PASSWORD_HASH_CONCURRENCY = env("PASSWORD_HASH_CONCURRENCY")
 PASSWORD_HASH_WAIT_SECONDS = env("PASSWORD_HASH_WAIT_SECONDS")
 TOKEN_REQUEST_MAX_BYTES = env("TOKEN_REQUEST_MAX_BYTES")
