@@ -1,8 +1,8 @@
 """The token grants' hot statements on refresh tokens, compiled once per database alias, not per call.
 
-- `refresh_token_for_update`: the rows of `RefreshToken.objects.select_for_update(of=("self",))
-  .select_related("user").filter(token_checksum=…).order_by("-id").first()`; `refresh_token_current`:
-  the same without the lock;
+- `refresh_token_for_update`: the row of `RefreshToken.objects.select_for_update(of=("self",))
+  .select_related("user").filter(token_checksum=…).first()` (the checksum is unique);
+  `refresh_token_current`: the same without the lock;
 - `refresh_token_insert`: what `token.save(force_insert=True)` writes;
 - `refresh_token_mark_rotated`: what `old.save(update_fields=["updated", "revoked", "successor"])` writes;
 - `refresh_token_rotate_live`: the insert, then the rotation of `old` into the new row if `old` is still
@@ -98,8 +98,8 @@ def _compile(connection) -> _Statements:
     revoked = quote(token_meta.get_field("revoked").column)
     user_id = quote(token_meta.get_field("user").column)
     # Only quoted identifiers from the models' metadata go into the text; values are always parameters.
+    # The checksum is unique: no ORDER BY ... LIMIT, which would invite the planner to walk another index.
     select = f"SELECT {', '.join(columns)} FROM {t} LEFT OUTER JOIN {u} ON {join} WHERE {t}.{checksum} = %s"  # noqa: S608
-    select += f" ORDER BY {t}.{pk} DESC LIMIT 1"
     select_for_update = select
     if connection.features.has_select_for_update:  # SQLite has none: it serialises writers anyway
         of = (t,) if connection.features.has_select_for_update_of else ()
@@ -153,7 +153,7 @@ def _connection_in_transaction(name: str):
 
 
 def refresh_token_for_update(checksum: str) -> RefreshToken | None:
-    """The newest token with this checksum, its user loaded, its row locked until the transaction ends."""
+    """The token with this checksum, its user loaded, its row locked until the transaction ends."""
     alias, connection = _connection_in_transaction("refresh_token_for_update")
     return _read(alias, connection, _statements(alias).select_for_update, checksum)
 

@@ -208,4 +208,4 @@ def refresh_token_revoke(*, value: str, client: Application) -> bool:
 def refresh_token_find(value: str) -> RefreshToken | None:
     return RefreshToken.objects.select_related("user", "application", "policy").filter(
         token_checksum=_checksum(value)
-    ).order_by("-id").first()
+    ).first()

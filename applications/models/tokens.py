@@ -38,6 +38,13 @@ class RefreshToken(AbstractRefreshToken):
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+        # One row per token, whatever its state (DOT's own key is (token_checksum, revoked), which its
+        # #1816 says should be the checksum alone: NULLs are distinct, so two live rows could share one).
+        # It is also what lets PostgreSQL's planner know a checksum matches at most one row before any
+        # ANALYZE: with the two-column key alone it guessed dozens on a young table and read the token
+        # by walking the primary key backwards, a scan of every newer row on each refresh.
+        unique_together = ()
+        constraints = [models.UniqueConstraint(fields=["token_checksum"], name="refresh_token_checksum_unique")]
 
 
 class IDToken(AbstractIDToken):

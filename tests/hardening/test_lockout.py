@@ -385,6 +385,7 @@ def hammer(demo, names_and_passwords: list[tuple[str, str]]) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_distinct_failures_are_all_counted(demo, settings):
     settings.LOCKOUT_THRESHOLD = 1000
+    settings.PASSWORD_HASH_WAIT_SECONDS = 10  # one hashing slot per process: the attempts queue, none is refused
     codes = hammer(demo, [(demo.username, f"parallel-{i}") for i in range(40)])
     assert codes == [BAD_CREDENTIALS] * 40
     row = throttle_row(demo.username)
@@ -395,7 +396,8 @@ def test_concurrent_distinct_failures_are_all_counted(demo, settings):
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_threads_hammering_one_name_lock_it_once_with_consistent_counts(demo):
+def test_threads_hammering_one_name_lock_it_once_with_consistent_counts(demo, settings):
+    settings.PASSWORD_HASH_WAIT_SECONDS = 10  # one hashing slot per process: the attempts queue, none is refused
     codes = hammer(demo, [(demo.username, f"hammer-{i}") for i in range(32)])
     assert set(codes) <= {BAD_CREDENTIALS, LOCKED}
     assert codes.count(BAD_CREDENTIALS) >= 10
