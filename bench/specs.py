@@ -89,19 +89,16 @@ def dot(creds: dict) -> dict[str, Req | Refresh]:
 
 def node(creds: dict) -> dict[str, Req | Refresh]:
     """node-oidc-provider (peers/node/server.mjs): client credentials, discovery and JWKS only."""
-    secret = creds["secret"]
     return {
-        "cc_basic": Req("POST", "/token", form(grant_type="client_credentials", scope=NODE_SCOPE),
-                        basic("bench-basic", secret)),
-        "cc_post": Req("POST", "/token", form(grant_type="client_credentials", client_id="bench-post",
-                                              client_secret=secret, scope=NODE_SCOPE)),
+        **ceiling(creds),
         "jwks": Req("GET", "/jwks"),
         "discovery": Req("GET", "/.well-known/openid-configuration"),
     }
 
 
 def ceiling(creds: dict) -> dict[str, Req | Refresh]:
-    """The bare signing app (peers/ceiling/app.py): client credentials only, as node is asked."""
+    """Client credentials as node is asked them (clients bench-basic and bench-post, one secret); the bare
+    signing app (peers/ceiling/app.py) is asked the very same."""
     secret = creds["secret"]
     return {
         "cc_basic": Req("POST", "/token", form(grant_type="client_credentials", scope=NODE_SCOPE),
