@@ -83,6 +83,15 @@ def test_the_gate_lets_the_configured_number_of_hashes_run_at_once(settings):
         pass
 
 
+def test_by_default_a_process_runs_one_hash_at_a_time(settings):
+    """One worker per core, one Argon2 hash per worker: more at once only slowed each one (bench/)."""
+    settings.PASSWORD_HASH_WAIT_SECONDS = 0.05
+    with hashing_gate.hashing_slot():
+        with pytest.raises(hashing_gate.HashingBusy):
+            with hashing_gate.hashing_slot():
+                pass
+
+
 @pytest.mark.parametrize("length", [PASSWORD_MAX_LENGTH + 1, 10_000, 100_000])
 def test_a_password_over_the_maximum_is_refused_without_hashing(client, demo, length):
     with mock.patch.object(authentication, "check_password", wraps=authentication.check_password) as checks:
