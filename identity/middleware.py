@@ -15,13 +15,12 @@ from django.urls import Resolver404, ResolverMatch, resolve
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = {"error": "temporarily_unavailable",
+                        "error_description": "The service is temporarily unavailable; try again shortly."}
 
 
 def database_unavailable_response() -> JsonResponse:
-    response = JsonResponse(
-        {"error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable; "
-         "try again shortly."}, status=503,
-    )
+    response = JsonResponse(DATABASE_UNAVAILABLE, status=503)
     response["Cache-Control"] = "no-store"
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -42,7 +41,7 @@ class DatabaseUnavailableMiddleware:
 
 
 @lru_cache(maxsize=1024)
-def _protocol_route(path: str) -> ResolverMatch | None:
+def protocol_route(path: str) -> ResolverMatch | None:
     """The URL map's match for a protocol endpoint's path, else None. Cached: clients send the same few
     paths over and over; a stream of distinct paths only cycles the bounded cache."""
     try:
@@ -67,7 +66,7 @@ class ProtocolEndpointMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        match = _protocol_route(request.path_info)
+        match = protocol_route(request.path_info)
         if match is None:
             return self.get_response(request)
         request.get_host()  # DisallowedHost -> 400, as for every other URL

@@ -10,11 +10,13 @@ oauthlib lets through: other content types, repeated parameters, parameters in t
 
 import json
 import logging
+from dataclasses import dataclass
 from functools import cache
+from http.client import responses
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -22,7 +24,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from identity import ratelimit
 from identity.client_ip import client_ip
-from identity.middleware import database_unavailable_response
+from identity.middleware import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from identity.oauth import errors
 from identity.oauth.backend import IdentityOAuthLibCore
 from identity.oauth.client_auth import basic_client_id
@@ -42,19 +44,43 @@ def oauthlib_core() -> IdentityOAuthLibCore:
     return IdentityOAuthLibCore(IdentityServer(IdentityValidator()))
 
 
-def token_error(status: int, error: str, description: str, *, basic: bool = False) -> JsonResponse:
-    return normalized(JsonResponse({"error": error, "error_description": description}, status=status), basic)
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An endpoint's answer before it is a response: Django's (`as_response`) or the WSGI front's
+    (identity.protocol_wsgi), with the same status, headers and body either way."""
+
+    status: int
+    body: str
+    basic: bool = False  # the client authenticated with HTTP Basic: a 401 challenges Basic
+    retry_after: str | None = None
+
+    @property
+    def status_line(self) -> str:
+        return f"{self.status} {responses.get(self.status, 'Unknown Status Code')}"
+
+    def headers(self) -> list[tuple[str, str]]:
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+        if self.status == 401:
+            # oauthlib would say Bearer whatever the client used.
+            challenge = 'Basic realm="token"' if self.basic else 'Bearer error="invalid_client"'
+            headers.append(("WWW-Authenticate", challenge))
+        if self.retry_after is not None:
+            headers.append(("Retry-After", self.retry_after))
+        return headers
+
+    def as_response(self) -> HttpResponse:
+        response = HttpResponse(self.body, status=self.status)
+        for name, value in self.headers():
+            response[name] = value
+        return response
 
 
-def normalized(response: HttpResponse, basic: bool) -> HttpResponse:
-    response["Content-Type"] = "application/json"
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
-    if response.status_code == 401:
-        response["WWW-Authenticate"] = 'Basic realm="token"' if basic else 'Bearer error="invalid_client"'
-    elif "WWW-Authenticate" in response:
-        del response["WWW-Authenticate"]
-    return response
+DATABASE_UNAVAILABLE_REPLY = Reply(503, json.dumps(DATABASE_UNAVAILABLE), retry_after=str(RETRY_AFTER_SECONDS))
+
+
+def token_error(status: int, error: str, description: str, *, basic: bool = False,
+                retry_after: str | None = None) -> Reply:
+    return Reply(status, json.dumps({"error": error, "error_description": description}), basic, retry_after)
 
 
 def policy_from_query(request: HttpRequest) -> str | None:
@@ -65,7 +91,7 @@ def policy_from_query(request: HttpRequest) -> str | None:
     return query if query and "=" not in query and "&" not in query else None
 
 
-def refusal(request: HttpRequest, policy_in_query: bool) -> JsonResponse | None:
+def refusal(request: HttpRequest, policy_in_query: bool) -> Reply | None:
     """RFC 6749 §3.2 / §3.1 rules that oauthlib does not enforce for us, and size limits."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -106,7 +132,7 @@ class OAuthEndpointView(View):
     protocol_endpoint = True  # served ahead of the browser middleware (identity.middleware)
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = token_error(405, "invalid_request", "This endpoint accepts POST only.")
+        response = token_error(405, "invalid_request", "This endpoint accepts POST only.").as_response()
         response["Allow"] = "POST"
         return response
 
@@ -114,19 +140,23 @@ class OAuthEndpointView(View):
         """(headers, body, status) from oauthlib."""
         raise NotImplementedError
 
-    def refused_early(self, request: HttpRequest, policy_id: str, response: JsonResponse) -> JsonResponse:
+    def refused_early(self, request: HttpRequest, policy_id: str, reply: Reply) -> Reply:
         """A refusal decided before oauthlib ran; the token endpoint records it as a sign-in event."""
-        return response
+        return reply
 
     def post(self, request: HttpRequest, tenant: str, policy: str | None = None) -> HttpResponse:
+        return self.reply(request, tenant, policy).as_response()
+
+    def reply(self, request: HttpRequest, tenant: str, policy: str | None = None) -> Reply:
+        """The answer to a POST, for this view and for the WSGI front (identity.protocol_wsgi) alike."""
         try:
             return self.answer(request, tenant, policy)
         except DatabaseError:
             # Any database failure on this path (the policy lookup included) is "come back later".
             logger.exception("database error at %s", request.path)
-            return database_unavailable_response()
+            return DATABASE_UNAVAILABLE_REPLY
 
-    def answer(self, request: HttpRequest, tenant: str, policy: str | None) -> HttpResponse:
+    def answer(self, request: HttpRequest, tenant: str, policy: str | None) -> Reply:
         policy_id = policy or policy_from_query(request)
         try:
             found = find_policy(tenant, policy_id)
@@ -150,9 +180,7 @@ class OAuthEndpointView(View):
         )
         if wait is not None:
             limited = errors.RateLimited(retry_after=wait)
-            response = token_error(429, limited.error, limited.description)
-            response["Retry-After"] = str(wait)
-            return response
+            return token_error(429, limited.error, limited.description, retry_after=str(wait))
         request.token_context = TokenContext(policy=found, client_ip=address)
         try:
             headers, body, status = self.respond(request)
@@ -160,19 +188,16 @@ class OAuthEndpointView(View):
             headers, body, status = exc.headers, exc.json, exc.status_code
         if status >= 400 and not _is_json_object(body):
             return token_error(status, "invalid_request", "The request is invalid.", basic=basic)
-        response = HttpResponse(body, status=status)
-        if "Retry-After" in headers:
-            response["Retry-After"] = headers["Retry-After"]
-        return normalized(response, basic)
+        return Reply(status, body, basic, headers.get("Retry-After"))
 
 
 class TokenView(OAuthEndpointView):
     """POST `/{tenant}/{policy}/oauth2/v2.0/token` (SPEC §4)."""
 
-    def refused_early(self, request: HttpRequest, policy_id: str, response: JsonResponse) -> JsonResponse:
+    def refused_early(self, request: HttpRequest, policy_id: str, reply: Reply) -> Reply:
         """Every token request outcome is a sign-in event (SPEC §5), these included. Throttled requests
         (429) are not recorded: a flood would otherwise become a flood of database writes."""
-        body = json.loads(response.content)
+        body = json.loads(reply.body)
         try:
             token_request_finished.send(sender=type(self), outcome=TokenOutcome(
                 grant_type=_form_value(request, "grant_type"), client_id=_form_value(request, "client_id"),
@@ -181,7 +206,7 @@ class TokenView(OAuthEndpointView):
             ))
         except DatabaseError:
             logger.exception("could not record a refused token request")
-        return response
+        return reply
 
     def respond(self, request: HttpRequest) -> tuple[str, int]:
         _, headers, body, status = oauthlib_core().create_token_response(request)

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from identity.demo import demo_tenant_create
+from tests import protocol_wsgi_client
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -50,3 +51,6 @@ def ropc_form(demo, username: str | None = None, password: str | None = None, **
 
 def ropc(client, demo, username: str | None = None, password: str | None = None, **headers):
     return post_form(client, demo, ropc_form(demo, username, password), **headers)
+
+# Django's test client, then the same requests through the WSGI front (identity/protocol_wsgi.py).
+client = protocol_wsgi_client.client

@@ -44,15 +44,15 @@ def test_the_admin_still_gets_the_whole_chain(client, db, monkeypatch):
     "/healthz",
 ])
 def test_metadata_endpoints_take_the_short_path_too(client, policy, path):
-    assert middleware._protocol_route(path) is not None
+    assert middleware.protocol_route(path) is not None
     response = client.get(path)
     assert response.status_code == 200
     assert response["Content-Length"] == str(len(response.content))
 
 
 def test_other_paths_are_not_protocol_routes():
-    assert middleware._protocol_route("/admin/login/") is None
-    assert middleware._protocol_route("/no/such/path") is None
+    assert middleware.protocol_route("/admin/login/") is None
+    assert middleware.protocol_route("/no/such/path") is None
 
 
 def test_a_host_outside_allowed_hosts_is_still_refused(client, policy):
