@@ -59,7 +59,8 @@ class ProtocolEndpointMiddleware:
     clickjacking) would only cost time on the busiest path. What of it they need stays: SecurityMiddleware
     runs before this one (HTTPS redirect, HSTS, nosniff); the host is checked against ALLOWED_HOSTS and
     Content-Length set as CommonMiddleware would; an unreachable database is a 503 as
-    DatabaseUnavailableMiddleware makes it.
+    DatabaseUnavailableMiddleware makes it. Under a WSGI server the OAuth POSTs never reach this chain:
+    identity.protocol_wsgi answers them with the same rules (this path serves the test client, and GETs).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -1,21 +1,21 @@
 """The WSGI application: the OAuth POST endpoints (token, revocation, introspection) answered without
 Django's request handler; every other request, and any of theirs that Django must turn away, by Django.
 
-Why: on the client-credentials path Django's handler, its middleware chain, the class-based-view dispatch
-and HttpResponse cost about a third of the request's CPU beyond the RSA signature (issue 5: bench/README).
+Why: Django's handler, its middleware chain, the class-based-view dispatch and HttpResponse cost ~0.07 ms
+of a client-credentials token's ~0.75 ms in-process, a tenth of the server's work per token (issue 5).
 
-No rule is copied. The front builds Django's own WSGIRequest and asks the endpoint view's `reply` (the
-code path the view's `post` takes, under Django's test client too), and around it does what Django's chain
-would do for these endpoints (identity.middleware.ProtocolEndpointMiddleware: they leave the chain right
-after SecurityMiddleware): ALLOWED_HOSTS and SecurityMiddleware's https redirect (a request either of them
-turns away goes to Django untouched, which answers it as usual), SecurityMiddleware's response headers,
-request_started / request_finished (database connections, caches), Django's exception responses and its
-django.request log lines for 4xx and 5xx.
+No protocol rule is copied: the front builds Django's own WSGIRequest and asks the endpoint view's
+`reply` (the code path the view's `post` takes, under Django's test client too). Around it, it does what
+Django's chain does for these endpoints, which leave the chain right after SecurityMiddleware
+(identity.middleware.ProtocolEndpointMiddleware): ALLOWED_HOSTS and the https redirect (a request either
+would turn away goes to Django untouched, which answers it as usual), Content-Length, SecurityMiddleware's
+response headers, request_started / request_finished (database connections, caches), Django's responses
+to exceptions and its django.request log line for each 4xx and 5xx. The tests run every flow through both.
 """
 
-import logging
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
+from typing import Any
 
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
@@ -23,13 +23,12 @@ from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.core.signals import request_finished, request_started
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
-from django.urls import set_script_prefix
+from django.urls import ResolverMatch, set_script_prefix
 from django.utils.log import log_response
 
 from identity.middleware import protocol_route
-from identity.views.token import OAuthEndpointView, Reply
+from identity.views.token import OAuthEndpointView
 
-logger = logging.getLogger(__name__)
 StartResponse = Callable[..., object]
 
 
@@ -46,21 +45,9 @@ class _Secure:
 def _security_headers(security: SecurityMiddleware, secure: bool) -> list[tuple[str, str]]:
     """The headers SecurityMiddleware adds to a response without them (HSTS on https only), read from
     the middleware itself so they follow its settings."""
-    plain = HttpResponse()
+    plain = HttpResponse()  # its own headers (Content-Type) are not the middleware's
     response = security.process_response(_Secure(secure), HttpResponse())
     return [(name, value) for name, value in response.items() if name not in plain]
-
-
-class _Finished(list):
-    """The response body; closing it ends the request as HttpResponse.close() does."""
-
-    def __init__(self, body: bytes, request: WSGIRequest) -> None:
-        super().__init__((body,))
-        self.request = request
-
-    def close(self) -> None:
-        self.request.close()
-        request_finished.send(sender=WSGIHandler)
 
 
 class ProtocolWSGIApplication:
@@ -69,7 +56,7 @@ class ProtocolWSGIApplication:
         self.security = SecurityMiddleware(lambda request: HttpResponse())
         self.security_headers = {secure: _security_headers(self.security, secure) for secure in (False, True)}
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return self.django(environ, start_response)
         request = WSGIRequest(environ)
@@ -79,23 +66,35 @@ class ProtocolWSGIApplication:
             return self.django(environ, start_response)
         set_script_prefix(get_script_name(environ))
         request_started.send(sender=WSGIHandler, environ=environ)
-        request.resolver_match = match
         try:
-            reply = view_class().reply(request, *match.args, **match.kwargs)
-        except Exception as exc:  # as Django's handler: its 4xx for client errors, else a logged 500
-            response = response_for_exception(request, exc)
-            status, headers, body = f"{response.status_code} {response.reason_phrase}", list(response.items()), \
-                response.content
-        else:
+            status, headers, body = self._answer(request, match)
+        finally:
+            # Django ends a request when the server closes the response. granian never closes a list (it
+            # writes one straight out), and this body is complete already: the request ends here.
+            _finish(request)
+        start_response(status, headers)
+        return [body]
+
+    def _answer(self, request: WSGIRequest, match: ResolverMatch) -> tuple[str, list[tuple[str, str]], bytes]:
+        """(status line, headers, body) as Django's handler would send them for this view."""
+        try:
+            view = match.func.view_class(**match.func.view_initkwargs)
+            view.setup(request, *match.args, **match.kwargs)
+            request.resolver_match = match
+            reply = view.reply(request, *match.args, **match.kwargs)
             status, headers, body = reply.status_line, reply.headers(), reply.body.encode()
-            if reply.status >= 400:
-                self._log(request, reply)
+            answered: Any = SimpleNamespace(status_code=reply.status)
+        except Exception as exc:  # as Django's handler: its 4xx for client errors, else a logged 500
+            answered = response_for_exception(request, exc)
+            status, headers, body = _status_line(answered), list(answered.items()), answered.content
+        if answered.status_code >= 400:
+            # The line Django's handler writes for every 4xx/5xx ("Unauthorized: /path"), once.
+            log_response("%s: %s", status.partition(" ")[2], request.path, response=answered, request=request)
+        headers.append(("Content-Length", str(len(body))))  # where ProtocolEndpointMiddleware adds it
         present = {name.lower() for name, _ in headers}
         headers += [(name, value) for name, value in self.security_headers[request.is_secure()]
                     if name.lower() not in present]
-        headers.append(("Content-Length", str(len(body))))
-        start_response(status, headers)
-        return _Finished(body, request)
+        return status, headers, body
 
     def _turned_away(self, request: WSGIRequest) -> bool:
         """A host outside ALLOWED_HOSTS (Django's 400) or plain http to redirect to https (its 301)."""
@@ -105,9 +104,15 @@ class ProtocolWSGIApplication:
             return True
         return self.security.process_request(request) is not None
 
-    @staticmethod
-    def _log(request: WSGIRequest, reply: Reply) -> None:
-        # The line Django's handler writes for every 4xx/5xx response ("Unauthorized: /path").
-        phrase = reply.status_line.partition(" ")[2]
-        log_response("%s: %s", phrase, request.path, response=SimpleNamespace(status_code=reply.status),
-                     request=request)
+
+def _status_line(response: HttpResponse) -> str:
+    return f"{response.status_code} {response.reason_phrase}"
+
+
+def _finish(request: WSGIRequest) -> None:
+    """What HttpResponse.close() does at the end of a request: the request's files, then request_finished
+    (database connections past their age or broken, caches, the URLconf)."""
+    try:
+        request.close()
+    finally:
+        request_finished.send(sender=WSGIHandler)

@@ -144,7 +144,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Protocol endpoints (token, JWKS, discovery, ...) leave the chain here: they need nothing below.
+    # Protocol endpoints (token, JWKS, discovery, ...) leave the chain here: they need nothing below. In
+    # production the OAuth POSTs do not enter it at all (identity/protocol_wsgi.py).
     "identity.middleware.ProtocolEndpointMiddleware",
     "identity.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

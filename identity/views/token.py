@@ -126,10 +126,16 @@ def refusal(request: HttpRequest, policy_in_query: bool) -> Reply | None:
 
 @method_decorator(csrf_exempt, name="dispatch")
 class OAuthEndpointView(View):
-    """A POST endpoint of SPEC §2 answered by oauthlib: the token, revocation and introspection endpoints."""
+    """A POST endpoint of SPEC §2 answered by oauthlib: the token, revocation and introspection endpoints.
+
+    Subclasses override `respond` and `refused_early`, never `post` or `dispatch`: under a WSGI server the
+    front (identity.protocol_wsgi) calls `reply` itself.
+    """
 
     http_method_names = ["post"]
-    protocol_endpoint = True  # served ahead of the browser middleware (identity.middleware)
+    # Served ahead of the browser middleware (identity.middleware) and, for POSTs under a WSGI server,
+    # ahead of Django's handler (identity.protocol_wsgi).
+    protocol_endpoint = True
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = token_error(405, "invalid_request", "This endpoint accepts POST only.").as_response()

@@ -140,7 +140,9 @@ def test_a_refusal_is_logged_as_django_logs_it(daemon, caplog):
     assert lines[0].startswith(("Bad Request: /", "Unauthorized: /"))
 
 
-def test_the_request_ends_with_request_finished(daemon):
+def test_the_request_has_ended_when_the_front_returns_a_plain_list(daemon):
+    """granian writes a list straight out and never calls close() on it: request_finished (database
+    connections past their age, caches) must not wait for a close()."""
     finished = []
 
     def record(**kwargs):
@@ -148,7 +150,22 @@ def test_the_request_ends_with_request_finished(daemon):
 
     request_finished.connect(record)
     try:
-        ProtocolWSGIClient().post(token_url(), "grant_type=client_credentials", content_type=FORM)
+        response = ProtocolWSGIClient().post(token_url(), "grant_type=client_credentials", content_type=FORM)
     finally:
         request_finished.disconnect(record)
+    assert response.served_by_front
+    assert type(response.front_body) is list and not hasattr(response.front_body, "close")
     assert len(finished) == 1
+
+
+def test_the_view_is_set_up_as_as_view_would(daemon, monkeypatch):
+    seen = []
+    original = TokenView.reply
+
+    def spy(self, request, *args, **kwargs):
+        seen.append((self.request is request, self.kwargs))
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(TokenView, "reply", spy)
+    ProtocolWSGIClient().post(token_url(), "grant_type=client_credentials", content_type=FORM)
+    assert seen == [(True, {"tenant": TENANT, "policy": ROPC_POLICY})]
