@@ -14,5 +14,6 @@ BASE_URL = "https://login.contoso.test"
 def signing_key(db):
     return signing_key_rotate(actor=ACTOR)
 
+
 # Django's test client, then the same requests through the WSGI front (identity/protocol_wsgi.py).
 client = protocol_wsgi_client.client

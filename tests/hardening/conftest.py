@@ -52,5 +52,6 @@ def ropc_form(demo, username: str | None = None, password: str | None = None, **
 def ropc(client, demo, username: str | None = None, password: str | None = None, **headers):
     return post_form(client, demo, ropc_form(demo, username, password), **headers)
 
+
 # Django's test client, then the same requests through the WSGI front (identity/protocol_wsgi.py).
 client = protocol_wsgi_client.client
