@@ -84,17 +84,17 @@ class ProtocolWSGIApplication:
             reply = view.reply(request, *match.args, **match.kwargs)
             status, headers, body = reply.status_line, reply.headers(), reply.body.encode()
             answered: Any = SimpleNamespace(status_code=reply.status)
+            security = self.security_headers[request.is_secure()]  # a Reply never sets any of them
         except Exception as exc:  # as Django's handler: its 4xx for client errors, else a logged 500
             answered = response_for_exception(request, exc)
             status, headers, body = _status_line(answered), list(answered.items()), answered.content
+            security = [(name, value) for name, value in self.security_headers[request.is_secure()]
+                        if name not in answered]  # as the middleware's setdefault
         if answered.status_code >= 400:
             # The line Django's handler writes for every 4xx/5xx ("Unauthorized: /path"), once.
             log_response("%s: %s", status.partition(" ")[2], request.path, response=answered, request=request)
         headers.append(("Content-Length", str(len(body))))  # where ProtocolEndpointMiddleware adds it
-        present = {name.lower() for name, _ in headers}
-        headers += [(name, value) for name, value in self.security_headers[request.is_secure()]
-                    if name.lower() not in present]
-        return status, headers, body
+        return status, headers + security, body
 
     def _turned_away(self, request: WSGIRequest) -> bool:
         """A host outside ALLOWED_HOSTS (Django's 400) or plain http to redirect to https (its 301)."""
