@@ -16,6 +16,7 @@ The SQL here is built from the models' own field lists, values pass through the 
 preparation and converters the ORM applies, and instances come from `Model.from_db` as the ORM's do,
 so a field added to either model is written and read without a change here. Model signals are not
 sent: nothing listens to RefreshToken's (the directory cache listens to the models it caches only).
+On PostgreSQL the statements are also prepared, once per connection (identity/postgresql/base.py).
 """
 
 from collections.abc import Callable, Sequence
@@ -140,6 +141,12 @@ def _compile(connection) -> _Statements:
                        insert_fields, returns_pk, rotate_live, pk_sequence)
 
 
+def _cursor(connection):
+    """These statements run on every refresh and sign-in: prepared where the backend can (PostgreSQL)."""
+    prepared = getattr(connection, "prepared_cursor", None)
+    return prepared() if prepared is not None else connection.cursor()
+
+
 def _connection():
     alias = router.db_for_write(RefreshToken)
     return alias, connections[alias]
@@ -166,7 +173,7 @@ def refresh_token_current(checksum: str) -> RefreshToken | None:
 
 def _read(alias: str, connection, statement: str, checksum: str) -> RefreshToken | None:
     statements = _statements(alias)
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(statement, [checksum])
         row = cursor.fetchone()
     if row is None:
@@ -187,7 +194,7 @@ def refresh_token_mark_rotated(token: RefreshToken, *, revoked: datetime, succes
     alias, connection = _connection_in_transaction("refresh_token_mark_rotated")
     statements = _statements(alias)
     token.revoked, token.successor, token.updated = revoked, successor, updated
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(statements.mark_rotated, [*_rotation_params(statements, token, connection), token.pk])
 
 
@@ -216,7 +223,7 @@ def _rotate_in_one(alias: str, connection, statements: _Statements, old: Refresh
     """PostgreSQL: one statement; the successor's id comes from the sequence, so `old` is written first."""
     rotation = [statements.pk_sequence if field.name == "successor" else field.get_db_prep_save(
         getattr(old, field.attname), connection) for field in statements.rotation_fields]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(statements.rotate_live,
                        [*rotation, old.pk, old.user_id, *_insert_params(statements, new, connection)])
         row = cursor.fetchone()
@@ -233,7 +240,7 @@ def _rotate_in_two(alias: str, connection, statements: _Statements, old: Refresh
     with transaction.atomic(using=alias):
         refresh_token_insert(new)
         old.successor = new
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(statements.mark_rotated_if_live,
                            [*_rotation_params(statements, old, connection), old.pk, old.user_id])
             rotated = cursor.rowcount == 1
@@ -260,7 +267,7 @@ def refresh_token_insert(token: RefreshToken) -> None:
     _require_new(token, "refresh_token_insert")
     alias, connection = _connection()
     statements = _statements(alias)
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(statements.insert, _insert_params(statements, token, connection))
         if statements.insert_returns_pk:
             token.pk = cursor.fetchone()[0]

@@ -33,6 +33,7 @@ env = environ.FileAwareEnv(
     TOKEN_PARAMETER_MAX_LENGTH=(int, 8192),
     DIRECTORY_CACHE_SECONDS=(float, 1.0),
     SIGN_IN_EVENTS_FLUSH_SECONDS=(float, 1.0),
+    DATABASE_PREPARED_STATEMENTS=(bool, True),
     SECURE_SSL_REDIRECT=(bool, None),
     SECURE_HSTS_SECONDS=(int, None),
     SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, True),
@@ -109,13 +110,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;",
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, with a health check that costs no round trip (identity/postgresql/base.py).
+    # Django's backend, with a health check that costs no round trip and the refresh-token statements
+    # prepared (identity/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "identity.postgresql"
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A database host that drops packets would hold each request for the OS's connect timeout (minutes)
     # instead of answering 503; `?connect_timeout=N` in DATABASE_URL overrides.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# False behind a transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21).
+DATABASE_PREPARED_STATEMENTS = env("DATABASE_PREPARED_STATEMENTS")
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:

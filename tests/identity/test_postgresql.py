@@ -1,5 +1,6 @@
-"""The PostgreSQL backend's health check (identity/postgresql/base.py): no round trip for a healthy idle
-connection, a connection the server ended is replaced before the request's first query."""
+"""The PostgreSQL backend (identity/postgresql/base.py): a health check with no round trip for a healthy
+idle connection, a connection the server ended replaced before the request's first query; the hot
+statements' prepared cursor."""
 
 import select
 import time
@@ -7,6 +8,7 @@ import time
 import psycopg
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's health check"),
@@ -97,3 +99,53 @@ def test_a_closed_connection_is_not_usable():
     connection.connection.close()
     assert not connection.is_usable()
     connection.close()
+
+
+def prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_prepared_cursor_prepares_its_statements_once_per_connection():
+    connection.close()
+    for value in (1, 2, 3):
+        with connection.prepared_cursor() as cursor:
+            cursor.execute("SELECT %s::int + 1", [value])
+            assert cursor.fetchone() == (value + 1,)
+    assert prepared() == ["SELECT $1::int + 1"]
+
+
+def test_djangos_own_cursors_prepare_nothing_even_after_the_prepared_cursor_ran():
+    connection.close()
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT 1")
+    for _ in range(10):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int", [7])
+    assert prepared() == ["SELECT 1"]
+
+
+def test_prepared_statements_off_means_django_s_cursor(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    connection.close()
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [7])
+    assert prepared() == []
+
+
+def test_the_prepared_cursor_translates_errors_and_logs_its_statements():
+    with CaptureQueriesContext(connection) as queries, pytest.raises(DatabaseError):
+        with connection.prepared_cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table WHERE id = %s", [1])
+    assert [q["sql"] for q in queries.captured_queries] == ["SELECT * FROM no_such_table WHERE id = 1"]
+    assert connection.is_usable()
+
+
+def test_the_prepared_cursor_replaces_a_connection_the_server_ended():
+    first = backend_pid()
+    end_from_the_server(first)
+    connection.close_if_unusable_or_obsolete()
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != first
