@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 from django.db.transaction import TransactionManagementError
@@ -141,7 +142,7 @@ def _compile(connection) -> _Statements:
                        insert_fields, returns_pk, rotate_live, pk_sequence)
 
 
-def _cursor(connection):
+def _cursor(connection) -> CursorWrapper:
     """These statements run on every refresh and sign-in: prepared where the backend can (PostgreSQL)."""
     prepared = getattr(connection, "prepared_cursor", None)
     return prepared() if prepared is not None else connection.cursor()

@@ -118,7 +118,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that drops packets would hold each request for the OS's connect timeout (minutes)
     # instead of answering 503; `?connect_timeout=N` in DATABASE_URL overrides.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-# False behind a transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21).
+# False behind a transaction-mode pooler, unless it keeps prepared statements (PgBouncer >= 1.22 with
+# max_prepared_statements).
 DATABASE_PREPARED_STATEMENTS = env("DATABASE_PREPARED_STATEMENTS")
 
 REDIS_URL = env("REDIS_URL", default="")

@@ -1,29 +1,42 @@
-"""Django's PostgreSQL backend (psycopg 3), with a health check that sends nothing to the server and
-prepared statements for the token grants' hot statements.
+"""Django's PostgreSQL backend (psycopg 3), with a health check that usually sends nothing to the server
+and prepared statements for the token grants' hot statements.
 
 With CONN_HEALTH_CHECKS, Django checks a persistent connection once per request, before its first
 query, with `SELECT 1`: a round trip and work in both processes on every request that touches the
 database, about a twentieth of a refresh's CPU. A connection the server has ended (a restart,
 pg_terminate_backend, idle_session_timeout, a crash) has its goodbye waiting on the socket, an
 ErrorResponse then end of file or a reset, while a healthy idle connection has nothing to read. So an
-idle connection is usable when a zero-timeout poll() finds nothing on its socket: one system call.
-Anything else unread (a notice) only costs a reconnect. A connection inside a transaction, or not on
-psycopg 3, gets Django's own check.
-
-Neither check notices a server that vanished without a word (a dropped network path): `SELECT 1` waited
-on TCP's retransmissions then, as the request's first query now does.
+idle connection that proved itself within the last PROVEN_RECENTLY_SECONDS is usable when a zero-timeout
+poll() finds nothing on its socket: one system call. One idle for longer gets Django's `SELECT 1`: a
+server that lost the connection without a word (a host rebooted at the same address, a failover moving
+a virtual IP) answers only what is sent to it, with a reset. Anything else unread (a notice) only costs a
+reconnect. A connection inside a transaction gets Django's own check.
 """
 
+import math
 import select
+import time
 
 from django.conf import settings
 from django.db.backends.postgresql import base, operations
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
+from django.db.backends.utils import CursorWrapper
 
-# psycopg prepares nothing while a connection's threshold is None (Django's default, for transaction
-# poolers); Django's own cursors bind client-side and never prepare whatever the threshold, so a threshold
-# only lets PreparedStatementCursor's explicit requests through.
-PREPARE_ONLY_WHEN_ASKED = 2**31
+# Under load every thread's connection is checked every few milliseconds; an idle one pays the round trip.
+PROVEN_RECENTLY_SECONDS = 1.0
+
+if is_psycopg3:
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    from psycopg.types.numeric import Int8
+
+    # What a pooler or a schema change does to a statement prepared on this connection: psycopg keeps
+    # the name, so every later execution would fail the same way. The connection is dropped instead.
+    PREPARED_STATEMENT_GONE = frozenset({
+        "0A000",  # feature_not_supported: "cached plan must not change result type" (a column changed)
+        "26000",  # invalid_sql_statement_name: the statement is not on this server session
+        "42P05",  # duplicate_prepared_statement: the name is taken on this server session
+    })
 
 
 class DatabaseOperations(operations.DatabaseOperations):
@@ -39,51 +52,78 @@ class DatabaseOperations(operations.DatabaseOperations):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+    proven_at = -math.inf
+
+    def connect(self) -> None:
+        super().connect()
+        self.proven_at = time.monotonic()
 
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None:
             return False
-        if not is_psycopg3:
+        if not is_psycopg3 or not hasattr(select, "poll"):
             return super().is_usable()
-        from psycopg.pq import TransactionStatus
-
-        if connection.closed or connection.broken:
-            return False
-        if connection.info.transaction_status != TransactionStatus.IDLE:
-            return super().is_usable()
-        poller = select.poll()
+        now = time.monotonic()
         try:
-            poller.register(connection.fileno(), select.POLLIN)
-            # Any event is a reason to reconnect: data, POLLHUP, POLLERR, POLLNVAL.
-            return not poller.poll(0)
-        except (OSError, ValueError):
+            if connection.closed or connection.broken:
+                return False
+            if (connection.info.transaction_status != TransactionStatus.IDLE
+                    or now - self.proven_at > PROVEN_RECENTLY_SECONDS):
+                usable = super().is_usable()
+            else:
+                poller = select.poll()
+                poller.register(connection.fileno(), select.POLLIN)
+                # Any event is a reason to reconnect: data, POLLHUP, POLLERR, POLLNVAL.
+                usable = not poller.poll(0)
+        except (OSError, ValueError, psycopg.Error):
             return False
+        if usable:
+            self.proven_at = now
+        return usable
 
-    def prepared_cursor(self):
-        """A cursor, Django's wrapper around it as `cursor()` gives (health check, error translation,
-        query log), whose statements the server parses and plans once per connection, not on each call.
+    def prepared_cursor(self) -> CursorWrapper:
+        """A cursor, in Django's wrapper as `cursor()` gives it (health check, error translation, query
+        log), whose statements the server parses once per connection rather than on every call.
 
-        For statements a request runs every time (applications/refresh_token_statements.py): half of
-        PostgreSQL's CPU per refresh is parsing and planning its two statements otherwise. Everything else
-        stays as Django sends it (bound client-side, never prepared), and so do these with
-        DATABASE_PREPARED_STATEMENTS=false, for a transaction-mode pooler that cannot keep prepared
-        statements (PgBouncer before 1.21, or without max_prepared_statements).
+        For statements a request runs every time (applications/refresh_token_statements.py): parsing and
+        planning was half of PostgreSQL's CPU per refresh. Everything else stays as Django sends it
+        (bound client-side, never prepared), and so do these with DATABASE_PREPARED_STATEMENTS=false.
         """
-        if not (is_psycopg3 and settings.DATABASE_PREPARED_STATEMENTS):
+        if not (is_psycopg3 and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)):
             return self.cursor()
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            if self.connection.prepare_threshold is None:
-                self.connection.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
             cursor = PreparedStatementCursor(self.connection)
+            # As Django's create_cursor: the connection's time zone may have changed since it connected.
+            if self.timezone != self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT).timezone:
+                base.register_tzloader(self.timezone, cursor)
         return self._prepare_cursor(cursor)
 
 
 if is_psycopg3:
     class PreparedStatementCursor(base.ServerBindingCursor):
-        """Parameters sent apart from the statement; every statement prepared on its first execution."""
+        """Parameters sent apart from the statement; the statement prepared on its first execution.
+
+        psycopg prepares nothing while the connection's threshold is None, Django's setting (for
+        transaction-mode poolers); it is lifted only for this cursor's own executions, so Django's
+        cursors see none of psycopg's statement bookkeeping. A prepared statement is keyed by its text and
+        its parameters' types: integers go as int8, else 1 and 70000 (int2, int4) would make two.
+        """
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+            if params is not None:
+                params = [Int8(value) if type(value) is int else value for value in params]
+            connection = self.connection
+            threshold = connection.prepare_threshold
+            if threshold is None:
+                connection.prepare_threshold = 1
+            try:
+                return super().execute(query, params, prepare=True, binary=binary)
+            except psycopg.Error as exc:
+                if exc.sqlstate in PREPARED_STATEMENT_GONE:
+                    connection.close()  # the next request's health check connects afresh
+                raise
+            finally:
+                connection.prepare_threshold = threshold

@@ -1,6 +1,8 @@
 """The refresh grant's precompiled statements read and write exactly what the ORM would."""
 
+import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -270,3 +272,22 @@ def test_a_rotation_waiting_for_a_concurrent_one_sees_the_token_rotated(user, na
     assert rotated is False
     assert RefreshToken.objects.filter(token_family=ours.token_family).count() == 2
     assert RefreshToken.objects.get(pk=ours.pk).successor_id == theirs.successor_id
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: identity.postgresql")
+def test_the_hot_statements_are_prepared_on_postgresql(user, native_app, policy):
+    value, _ = _issue(user, native_app, policy)
+    token = refresh_token_current(_checksum(value))
+    _, new = _new(client=native_app, user=user, policy=policy, scope=token.scope, auth_time=token.auth_time,
+                  now=timezone.now(), family=token.token_family)
+    assert refresh_token_rotate_live(token, new, revoked=timezone.now(), updated=timezone.now())
+    statements = _statements(connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = {row[0] for row in cursor.fetchall()}
+    def numbered(text: str) -> str:  # as psycopg sends it: %s becomes $1, $2, ...
+        numbers = itertools.count(1)
+        return re.sub("%s", lambda _: f"${next(numbers)}", text)
+
+    as_sent = {numbered(text) for text in (statements.insert, statements.select, statements.rotate_live)}
+    assert as_sent <= prepared  # the ROPC insert, and a refresh's read and rotation

@@ -10,6 +10,8 @@ import pytest
 from django.db import DatabaseError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from identity.postgresql.base import PROVEN_RECENTLY_SECONDS
+
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's health check"),
     pytest.mark.django_db(transaction=True),
@@ -57,6 +59,18 @@ def test_a_healthy_idle_connection_is_usable_without_a_statement(statements):
     backend_pid()
     statements.clear()
     assert connection.is_usable()
+    assert statements == []
+
+
+def test_a_connection_idle_for_longer_gets_djangos_round_trip(statements):
+    """A server that lost the connection silently (a failover) answers only what is sent to it."""
+    backend_pid()
+    connection.proven_at -= PROVEN_RECENTLY_SECONDS + 1
+    statements.clear()
+    assert connection.is_usable()
+    assert statements == ["SELECT 1"]
+    statements.clear()
+    assert connection.is_usable()  # proven again: the poll is enough
     assert statements == []
 
 
@@ -109,11 +123,42 @@ def prepared() -> list[str]:
 
 def test_the_prepared_cursor_prepares_its_statements_once_per_connection():
     connection.close()
-    for value in (1, 2, 3):
+    for value in (1, 70_000, 5_000_000_000):  # int2, int4 and int8 in psycopg's eyes: one statement
         with connection.prepared_cursor() as cursor:
-            cursor.execute("SELECT %s::int + 1", [value])
+            cursor.execute("SELECT %s::bigint + 1", [value])
             assert cursor.fetchone() == (value + 1,)
-    assert prepared() == ["SELECT $1::int + 1"]
+    assert prepared() == ["SELECT $1::bigint + 1"]
+    assert connection.connection.prepare_threshold is None  # Django's cursors: no bookkeeping
+
+
+def test_prepared_statements_outlive_a_savepoint_rollback_and_come_back_after_a_reconnect():
+    connection.close()
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [1])
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+        assert prepared() == ["SELECT $1::int"]
+    connection.close()
+    assert prepared() == []  # a new session
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [1])
+    assert prepared() == ["SELECT $1::int"]
+
+
+def test_a_prepared_statement_gone_from_the_session_costs_one_failure_not_every_request():
+    """A pooler that switched server sessions, or DEALLOCATE behind psycopg's back: psycopg would keep
+    the name and fail every later execution; the connection is dropped instead."""
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [1])
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError), connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [1])
+    connection.close_if_unusable_or_obsolete()  # the end of that request
+    with connection.prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [2])
+        assert cursor.fetchone() == (2,)
 
 
 def test_djangos_own_cursors_prepare_nothing_even_after_the_prepared_cursor_ran():
