@@ -22,6 +22,9 @@ from django.db.backends.postgresql import base, operations
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.backends.utils import CursorWrapper
 
+# What prepared_cursor() asks create_cursor() for, through Django's _cursor() (no name is this object).
+PREPARED = object()
+
 # Under load every thread's connection is checked every few milliseconds; an idle one pays the round trip.
 PROVEN_RECENTLY_SECONDS = 1.0
 
@@ -92,15 +95,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """
         if not (is_psycopg3 and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)):
             return self.cursor()
-        self.close_if_health_check_failed()
-        self.ensure_connection()
-        with self.wrap_database_errors:
-            cursor = PreparedStatementCursor(self.connection)
-            # As Django's create_cursor: the connection's time zone may have changed since it connected.
-            if self.timezone != self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT).timezone:
-                base.register_tzloader(self.timezone, cursor)
-        return self._prepare_cursor(cursor)
+        return self._cursor(PREPARED)
 
+    def create_cursor(self, name=None):
+        if name is not PREPARED:
+            return super().create_cursor(name)
+        # Django's own cursor creation (its time-zone handling included), with our cursor class.
+        factory, self.connection.cursor_factory = self.connection.cursor_factory, PreparedStatementCursor
+        try:
+            return super().create_cursor()
+        finally:
+            self.connection.cursor_factory = factory
 
 if is_psycopg3:
     class PreparedStatementCursor(base.ServerBindingCursor):
