@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import threading
-import time
 
 import pytest
 from django.db import (
@@ -289,31 +288,34 @@ def writer_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == "sign-in-events"}
 
 
-def row_count() -> int:
-    try:
-        return SignInEvent.objects.count()
-    except OperationalError:  # SQLite's shared-cache table lock while the writer inserts: not yet
-        return -1
+def events_written(monkeypatch, count: int) -> threading.Event:
+    """Set once `count` events are in the database. The tests read the table only then: on the in-memory
+    SQLite test database a read during the writer thread's INSERT takes the shared-cache table lock and
+    fails the write, which is retried only at the next interval (polling the table made these tests flaky
+    under load)."""
+    done, total = threading.Event(), [0]
 
+    def write(batch):
+        real_write(batch)
+        total[0] += len(batch)
+        if total[0] >= count:
+            done.set()
 
-def wait_for_rows(count: int, within: float) -> int:
-    """Poll until `count` rows are there, or `within` seconds have passed (a bound, not a measurement)."""
-    deadline = time.monotonic() + within
-    while (rows := row_count()) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return rows
+    monkeypatch.setattr(module, "_write", write)
+    return done
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_writer_thread_writes_within_about_the_interval(settings):
+def test_the_writer_thread_writes_within_about_the_interval(settings, monkeypatch):
     settings.SIGN_IN_EVENTS_FLUSH_SECONDS = 0.2
+    written_both = events_written(monkeypatch, 2)
     fresh = SignInEventBuffer()
     before = writer_threads()
     fresh.add(event("e0"))
     fresh.add(event("e1"))
     assert len(writer_threads() - before) == 1
     try:
-        assert wait_for_rows(2, within=5) == 2
+        assert written_both.wait(timeout=5)  # a bound, not a measurement
         assert written() == ["e0", "e1"]
         assert fresh.pending() == 0
     finally:
@@ -324,13 +326,15 @@ def test_the_writer_thread_writes_within_about_the_interval(settings):
 def test_a_full_batch_is_written_long_before_the_interval(settings, monkeypatch):
     settings.SIGN_IN_EVENTS_FLUSH_SECONDS = INTERVAL
     monkeypatch.setattr(module, "BATCH", 3)
+    written_batch = events_written(monkeypatch, 3)
     fresh = SignInEventBuffer()
     before = writer_threads()
     for name in ("e0", "e1", "e2"):
         fresh.add(event(name))
     assert len(writer_threads() - before) == 1
     try:
-        assert wait_for_rows(3, within=5) == 3
+        assert written_batch.wait(timeout=5)  # the interval is a minute: only the full batch can wake it
+        assert written() == ["e0", "e1", "e2"]
     finally:
         park_writer(fresh)
 
