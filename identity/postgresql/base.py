@@ -93,7 +93,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         planning was half of PostgreSQL's CPU per refresh. Everything else stays as Django sends it
         (bound client-side, never prepared), and so do these with DATABASE_PREPARED_STATEMENTS=false.
         """
-        if not (is_psycopg3 and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)):
+        if not (is_psycopg3 and settings.DATABASE_PREPARED_STATEMENTS):
             return self.cursor()
         return self._cursor(PREPARED)
 

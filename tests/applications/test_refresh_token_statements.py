@@ -274,6 +274,12 @@ def test_a_rotation_waiting_for_a_concurrent_one_sees_the_token_rotated(user, na
     assert RefreshToken.objects.get(pk=ours.pk).successor_id == theirs.successor_id
 
 
+def _numbered(text: str) -> str:
+    """A statement as psycopg sends it to the server: %s becomes $1, $2, ..."""
+    numbers = itertools.count(1)
+    return re.sub("%s", lambda _: f"${next(numbers)}", text)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: identity.postgresql")
 def test_the_hot_statements_are_prepared_on_postgresql(user, native_app, policy):
     value, _ = _issue(user, native_app, policy)
@@ -285,9 +291,5 @@ def test_the_hot_statements_are_prepared_on_postgresql(user, native_app, policy)
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = {row[0] for row in cursor.fetchall()}
-    def numbered(text: str) -> str:  # as psycopg sends it: %s becomes $1, $2, ...
-        numbers = itertools.count(1)
-        return re.sub("%s", lambda _: f"${next(numbers)}", text)
-
-    as_sent = {numbered(text) for text in (statements.insert, statements.select, statements.rotate_live)}
+    as_sent = {_numbered(text) for text in (statements.insert, statements.select, statements.rotate_live)}
     assert as_sent <= prepared  # the ROPC insert, and a refresh's read and rotation

@@ -293,12 +293,14 @@ def events_written(monkeypatch, count: int) -> threading.Event:
     SQLite test database a read during the writer thread's INSERT takes the shared-cache table lock and
     fails the write, which is retried only at the next interval (polling the table made these tests flaky
     under load)."""
-    done, total = threading.Event(), [0]
+    done = threading.Event()
+    total = 0
 
     def write(batch):
+        nonlocal total
         real_write(batch)
-        total[0] += len(batch)
-        if total[0] >= count:
+        total += len(batch)
+        if total >= count:
             done.set()
 
     monkeypatch.setattr(module, "_write", write)
