@@ -1,11 +1,17 @@
-"""Reads of the user directory."""
+"""Reads of the user directory. Admin accounts (`is_staff`) are not in it: no lookup here finds one."""
 
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.sign_in_names import is_email, normalize_sign_in_name
+
+
+def directory_users() -> QuerySet[User]:
+    """The tenant's users: every account but the admin accounts."""
+    return User.objects.filter(is_staff=False)
 
 
 def user_get_by_sign_in_name(name: str) -> User | None:
@@ -14,7 +20,7 @@ def user_get_by_sign_in_name(name: str) -> User | None:
     if not normalized:
         return None
     field = "email" if is_email(normalized) else "username"
-    return User.objects.filter(**{field: normalized}).first()
+    return directory_users().filter(**{field: normalized}).first()
 
 
 def user_get(identifier: str) -> User:
@@ -24,7 +30,7 @@ def user_get(identifier: str) -> User:
     except ValueError:
         user = user_get_by_sign_in_name(identifier)
     else:
-        user = User.objects.filter(object_id=object_id).first()
+        user = directory_users().filter(object_id=object_id).first()
     if user is None:
         raise ValidationError(f"Unknown user '{identifier}'.", code="unknown_user")
     return user

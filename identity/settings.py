@@ -182,6 +182,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# Admin accounts sign in to /admin/; directory users never do (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.AdminAccountBackend"]
+# auth.W004: user names are unique per kind of account (directory users, admin accounts), by two
+# conditional constraints Django's check does not recognise; login looks in the admin namespace only.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 # Argon2id first (SPEC §1), at OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 MiB per
 # verification keeps a login storm within memory. Changing the parameters rehashes on next sign-in.
@@ -204,6 +209,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Times with seconds and zone everywhere in the admin (identity/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["identity.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

@@ -55,7 +55,9 @@ def access_token_claims(token: str) -> dict | None:
 
 
 def _user_still_valid(object_id: str, issued_at_ms: int) -> bool:
-    user = User.objects.filter(object_id=object_id).only("is_active", "refresh_tokens_valid_from").first()
+    # Admin accounts (is_staff) are not directory users: no token of theirs is active.
+    users = User.objects.filter(object_id=object_id, is_staff=False)
+    user = users.only("is_active", "refresh_tokens_valid_from").first()
     return bool(user and user.is_active and issued_at_ms > user.refresh_tokens_valid_from.timestamp() * 1000)
 
 
@@ -83,7 +85,7 @@ def refresh_token_introspect(value: str, client: Application) -> dict | None:
         return None
     if token.policy is None or not token.policy.enabled or expiry_error(token, policy=token.policy, now=now):
         return None
-    if not token.user.is_active or token.created <= token.user.refresh_tokens_valid_from:
+    if token.user.is_staff or not token.user.is_active or token.created <= token.user.refresh_tokens_valid_from:
         return None
     return {
         "scope": token.scope, "client_id": client.client_id, "token_type": "refresh_token",

@@ -31,7 +31,7 @@ def _user_claims(user: User) -> dict:
 
 def read(state: JourneyState, profile: TechnicalProfile) -> None:
     user = state.user or User.objects.filter(object_id=state.claims.get("objectId")).first()
-    if user is None:
+    if user is None or user.is_staff:  # an admin account is not in the directory (issue 17)
         raise errors.account_deleted()
     state.user = user
     state.claims.update(_user_claims(user))

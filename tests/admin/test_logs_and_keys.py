@@ -75,7 +75,10 @@ def test_rotate_keys_button_makes_a_new_active_key_and_is_audited(admin, admin_u
     first = signing_key_rotate(actor=ACTOR)
     changelist = admin.get(reverse("admin:identity_signingkey_changelist")).content.decode()
     assert "Rotate keys" in changelist and first.kid in changelist
-    response = admin.post(reverse("admin:identity_signingkey_rotate"))
+    ask = admin.get(reverse("admin:identity_signingkey_rotate"))
+    assert ask.status_code == 200 and "stays published in the JWKS" in ask.content.decode()
+    assert SigningKey.objects.get(active=True) == first  # asking changed nothing
+    response = admin.post(reverse("admin:identity_signingkey_rotate"), {"confirm": "yes"})
     assert response.status_code == 302
     first.refresh_from_db()
     new = SigningKey.objects.get(active=True)
@@ -87,7 +90,7 @@ def test_rotate_keys_button_makes_a_new_active_key_and_is_audited(admin, admin_u
 def test_signing_keys_cannot_be_added_edited_or_shown_privately(admin):
     key = signing_key_rotate(actor=ACTOR)
     assert admin.get(reverse("admin:identity_signingkey_add")).status_code == 403
-    assert admin.get(reverse("admin:identity_signingkey_rotate")).status_code == 405
+    assert admin.put(reverse("admin:identity_signingkey_rotate")).status_code == 405
     body = admin.get(reverse("admin:identity_signingkey_change", args=[key.pk])).content.decode()
     assert key.private_key_encrypted not in body and key.kid in body
 
