@@ -97,6 +97,19 @@ def application_update(*, application: Application, changed: list[str], actor: A
     return application
 
 
+@transaction.atomic
+def application_set_app_id_uri(*, application: Application, app_id_uri: str, actor: Actor) -> Application:
+    """Expose an API: give the app its App ID URI (clients then ask for `{App ID URI}/.default`)."""
+    before = application.app_id_uri
+    application.app_id_uri = app_id_uri.strip() or None
+    _validate_full(application)
+    application.save(update_fields=["app_id_uri"])
+    audit_record(actor=actor, action="application.update", target=application, details={
+        "changed": ["app_id_uri"], "app_id_uri": {"before": before, "after": application.app_id_uri},
+    })
+    return application
+
+
 def application_record_edit(*, application: Application, changed: list[str], actor: Actor) -> None:
     """Audit an edit of rows that hang off the app (inline roles, scopes, redirect URIs)."""
     audit_record(actor=actor, action="application.update", target=application, details={"changed": sorted(changed)})
