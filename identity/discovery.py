@@ -14,6 +14,7 @@ left out until there is a logout and an authorization response.
 """
 
 from django.conf import settings
+from django.http import HttpRequest
 
 from identity.tenant import tenant_id, tenant_name
 from policies.models import Policy, PolicyOutputClaim
@@ -72,6 +73,21 @@ def discovery_url(policy: Policy) -> str:
 def authority_url(policy: Policy) -> str:
     """What MSAL takes as `authority`: the policy id as registered (MSAL knows B2C by its `B2C_1` prefix)."""
     return f"{_base()}/{tenant_name()}/{policy.policy_id}"
+
+
+def origin_mismatch(request: HttpRequest) -> str | None:
+    """Why the configured public origin must not be advertised to this request, or None.
+
+    A request that arrived over TLS while IDENTITY_BASE_URL is http: typically a TLS server started in
+    development without IDENTITY_BASE_URL, which then defaults to http://127.0.0.1:8000. Advertising that
+    would send an https-only client (MSAL) to an http endpoint, on another port; the caller answers 421
+    (RFC 9110 §15.5.20: not configured for this scheme and authority) with this text instead. The reverse
+    (https origin, plain request) is a TLS-terminating proxy and is fine.
+    """
+    if not (request.is_secure() and _base().startswith("http://")):
+        return None
+    return (f"This server was reached over https, but its public origin (IDENTITY_BASE_URL) is {_base()}: "
+            f"set IDENTITY_BASE_URL=https://{request.get_host()} (or use `make run-tls`, which does).")
 
 
 def claims_supported(policy: Policy) -> list[str]:

@@ -1,5 +1,5 @@
 """OIDC discovery at both URL shapes (SPEC §2): issuer and endpoints from IDENTITY_BASE_URL, and only
-endpoints that are served (SPEC §9; issue 17, item 6)."""
+endpoints that are served (SPEC §9; issue 17, items 5 and 6)."""
 
 from urllib.parse import urlsplit
 
@@ -17,8 +17,8 @@ URL_FIELDS = (
 )
 
 
-def discovery(client, tenant=TENANT, policy="B2C_1_ROPC_Auth", **headers):
-    return client.get(f"/{tenant}/{policy}/v2.0/.well-known/openid-configuration", headers=headers)
+def discovery(client, tenant=TENANT, policy="B2C_1_ROPC_Auth", secure=False, **headers):
+    return client.get(f"/{tenant}/{policy}/v2.0/.well-known/openid-configuration", headers=headers, secure=secure)
 
 
 def test_discovery_with_the_policy_in_the_path_has_b2c_fields(client, policy):
@@ -171,3 +171,30 @@ def test_the_authorization_endpoint_of_an_unknown_policy_or_tenant_is_a_json_404
         assert response.json()["error"] == "not_found"
     missing = client.get(f"/{TENANT}/oauth2/v2.0/authorize")
     assert missing.status_code == 400 and "?p=" in missing.json()["error_description"]
+
+
+@pytest.mark.spec("issue 17", "item 5: IDENTITY_BASE_URL unset with TLS")
+def test_discovery_over_https_with_an_http_public_origin_is_a_421_naming_the_fix(client, policy, settings):
+    # What a TLS server started with DEBUG=true and no IDENTITY_BASE_URL has: the development default.
+    settings.IDENTITY_BASE_URL = "http://127.0.0.1:8000"
+    response = discovery(client, secure=True)
+    assert response.status_code == 421
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["error"] == "misdirected_request"
+    assert "set IDENTITY_BASE_URL=https://testserver" in body["error_description"]
+    assert "_endpoint" not in response.content.decode()  # no document, so no http endpoint advertised
+
+
+def test_an_http_public_origin_is_still_advertised_over_plain_http(client, policy, settings):
+    settings.IDENTITY_BASE_URL = "http://127.0.0.1:8000"  # `make run`: http all the way
+    response = discovery(client)
+    assert response.status_code == 200
+    assert response.json()["token_endpoint"].startswith("http://127.0.0.1:8000/")
+
+
+def test_an_https_public_origin_reached_over_plain_http_is_advertised(client, policy):
+    response = discovery(client)  # behind a TLS-terminating proxy: https outside, plain http to us
+    assert response.status_code == 200
+    assert response.json()["token_endpoint"].startswith(BASE_URL + "/")

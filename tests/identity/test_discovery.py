@@ -4,6 +4,7 @@ import json
 
 import msal
 import pytest
+from django.test import RequestFactory
 
 from identity import discovery
 from identity.tenant import tenant_id
@@ -76,3 +77,18 @@ def test_the_authority_names_the_policy_as_registered_and_discovery_sits_under_i
     assert discovery.discovery_url(policy) == (
         "https://login.contoso.test/contoso.onmicrosoft.com/b2c_1_ropc_auth/v2.0/.well-known/openid-configuration"
     )
+
+
+@pytest.mark.parametrize(("base_url", "secure", "mismatch"), [
+    ("http://127.0.0.1:8000", True, True),  # TLS server, IDENTITY_BASE_URL unset in DEBUG
+    ("http://127.0.0.1:8000", False, False),  # make run
+    ("https://login.contoso.test", False, False),  # behind a TLS-terminating proxy
+    ("https://login.contoso.test", True, False),
+])
+def test_origin_mismatch_only_for_an_https_request_and_an_http_origin(settings, base_url, secure, mismatch):
+    settings.IDENTITY_BASE_URL = base_url
+    request = RequestFactory().get("/", secure=secure, headers={"host": "localhost:8443"})
+    text = discovery.origin_mismatch(request)
+    assert (text is not None) is mismatch
+    if mismatch:
+        assert "IDENTITY_BASE_URL=https://localhost:8443" in text and base_url in text
