@@ -12,6 +12,7 @@ from identity.views.discovery import OpenIdConfigurationView
 from identity.views.errors import ADMIN_PREFIX, UserRealmView
 from identity.views.health import HealthView, ReadyView
 from identity.views.jwks import JwksView
+from identity.views.landing import LandingView
 from identity.views.token import IntrospectView, RevokeView, TokenView
 
 openid_configuration = OpenIdConfigurationView.as_view()
@@ -22,6 +23,7 @@ introspect = IntrospectView.as_view()
 authorize = AuthorizeView.as_view()
 
 urlpatterns = [
+    path("", LandingView.as_view(), name="landing"),
     path(ADMIN_PREFIX.lstrip("/"), admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
