@@ -8,6 +8,7 @@ transaction, so a command that calls several services writes all of it or none o
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -56,6 +57,8 @@ class TrustframeCommand(BaseCommand):
 
     # call_command(..., stdin=StringIO(...)) in tests, like Django's createsuperuser.
     stealth_options = ("stdin",)
+    # False for a command that touches no database: it then needs none to be reachable (or to exist yet).
+    atomic = True
 
     @property
     def command_name(self) -> str:
@@ -78,7 +81,7 @@ class TrustframeCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            with transaction.atomic():
+            with transaction.atomic() if self.atomic else nullcontext():
                 output = self.run(**options)
         except ValidationError as exc:
             raise CommandError(one_line(exc)) from None
