@@ -193,6 +193,15 @@ def test_another_apps_certificate_or_an_unknown_id_is_not_found(daemon_app, api_
             client_certificate_get(application=daemon_app, identifier=identifier)
 
 
+def test_turning_the_app_public_removes_its_certificates_so_turning_it_back_cannot_revive_them(daemon_app):
+    row = add(daemon_app, pem(certificate()))
+    daemon_app.client_type = daemon_app.CLIENT_PUBLIC
+    applications.application_update(application=daemon_app, changed=["client_type"], actor=ACTOR)
+    assert not ClientCertificate.objects.exists()
+    event = AuditEvent.objects.get(action="application.update")
+    assert event.details["certificates_removed"] == [str(row.key_id)]
+
+
 def test_deleting_the_app_deletes_its_certificates(daemon_app):
     add(daemon_app, pem(certificate()))
     applications.application_delete(application=daemon_app, actor=ACTOR)
