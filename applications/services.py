@@ -93,6 +93,10 @@ def application_update(*, application: Application, changed: list[str], actor: A
         if removed:
             application.secrets.all().delete()
             details["secrets_removed"] = removed
+        certificates = [str(k) for k in application.certificates.values_list("key_id", flat=True)]
+        if certificates:  # likewise (applications/certificates.py)
+            application.certificates.all().delete()
+            details["certificates_removed"] = certificates
     audit_record(actor=actor, action="application.update", target=application, details=details)
     return application
 

@@ -22,7 +22,9 @@ from policies.models import Policy, PolicyOutputClaim
 # Claims every token or ID token may carry whatever the policy lists (SPEC §3 "Common claims").
 STANDARD_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "oid", "idp")
 GRANT_TYPES = ("password", "refresh_token", "client_credentials")
-CLIENT_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
+CLIENT_AUTH_METHODS = ("client_secret_post", "client_secret_basic", "private_key_jwt")
+# What a private_key_jwt client assertion may be signed with (identity/oauth/client_assertion.py).
+CLIENT_ASSERTION_ALGORITHMS = ("RS256", "PS256")
 # OIDC Discovery §3 requires response_types_supported. These are the `response_type` values the ROPC
 # grant honours (SPEC §4.1); `code` joins them when the authorization endpoint issues codes.
 RESPONSE_TYPES = ("id_token", "token id_token")
@@ -107,11 +109,15 @@ def discovery_document(policy: Policy) -> dict:
         "introspection_endpoint": introspection_endpoint_url(policy),
         "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        # RFC 8414 §2: required alongside private_key_jwt, for each endpoint that accepts it.
+        "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "response_types_supported": list(RESPONSE_TYPES),
         "scopes_supported": list(SCOPES),
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "grant_types_supported": list(GRANT_TYPES),
         "claims_supported": claims_supported(policy),
     }

@@ -21,6 +21,7 @@ env = environ.FileAwareEnv(
     ARGON2_PARALLELISM=(int, 1),
     CLIENT_SECRET_DEFAULT_DAYS=(int, 180),
     REFRESH_TOKEN_REUSE_GRACE_SECONDS=(int, 10),
+    CLIENT_ASSERTION_SINGLE_USE=(bool, False),
     LOCKOUT_THRESHOLD=(int, 10),
     LOCKOUT_DURATION_SECONDS=(int, 60),
     LOCKOUT_MAX_DURATION_SECONDS=(int, 5 * 3600),
@@ -72,6 +73,9 @@ CLIENT_SECRET_DEFAULT_DAYS = env("CLIENT_SECRET_DEFAULT_DAYS")
 # A rotated refresh token presented again within this many seconds, while its successor is unused,
 # is a client's retry after a lost response; later, it is theft and revokes the family (SPEC §4.2).
 REFRESH_TOKEN_REUSE_GRACE_SECONDS = env("REFRESH_TOKEN_REUSE_GRACE_SECONDS")
+# Accept each client assertion (private_key_jwt) once only, by its jti, remembered in the cache. Off by
+# default as in Entra: MSAL reuses one assertion for every request it makes within 9 minutes.
+CLIENT_ASSERTION_SINGLE_USE = env("CLIENT_ASSERTION_SINGLE_USE")
 
 # Smart lockout (SPEC §4.1): after LOCKOUT_THRESHOLD distinct wrong passwords a sign-in name is locked
 # for LOCKOUT_DURATION_SECONDS, doubling every 10 lockouts up to LOCKOUT_MAX_DURATION_SECONDS.

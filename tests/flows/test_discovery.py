@@ -33,7 +33,9 @@ def test_discovery_with_the_policy_in_the_path_has_b2c_fields(client, policy):
     assert doc["revocation_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/revoke"
     assert doc["introspection_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/introspect"
     assert doc["grant_types_supported"] == ["password", "refresh_token", "client_credentials"]
-    assert doc["token_endpoint_auth_methods_supported"] == ["client_secret_post", "client_secret_basic"]
+    assert doc["token_endpoint_auth_methods_supported"] == ["client_secret_post", "client_secret_basic",
+                                                           "private_key_jwt"]
+    assert doc["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert doc["subject_types_supported"] == ["pairwise"]
     assert {"openid", "offline_access", "profile"} <= set(doc["scopes_supported"])
