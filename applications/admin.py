@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+import applications.admin_assignments  # noqa: F401  (registers the "Users and groups" admin)
 from applications import selectors, services
 from applications.forms import (
     ApplicationForm,
