@@ -6,6 +6,8 @@ ID token those assigned on its client (as Entra does). Assignments are read for 
 gone from the next refresh. Every JWT is verified against the published JWKS.
 """
 
+from urllib.parse import urlencode
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +18,7 @@ from applications import services as applications
 from applications.models import AppRole
 from identity.oauth import responses
 from tests.conftest import ACTOR, DEMO_PASSWORD
-from tests.flows.token_helpers import post_token, refresh_data, ropc_data, verify_jwt
+from tests.flows.token_helpers import FORM, TENANT, basic_auth, post_token, refresh_data, ropc_data, verify_jwt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§3")]
 
@@ -182,6 +184,17 @@ def test_roles_defined_on_the_client_itself_reach_its_access_and_id_tokens(
     assert "roles" not in id_claims(client, sign_in(client, cid, username="bob"), policy=policy, cid=cid)
 
 
+def test_a_user_role_defined_after_the_cache_learnt_there_was_none_is_seen_by_the_next_token(
+    client, user, policy, native_app, cid
+):
+    first = sign_in(client, cid)  # the directory cache now says: the native app defines no User role
+    assert "roles" not in access_claims(client, first, policy=policy, audience=cid)
+    reader = applications.app_role_add(application=native_app, actor=ACTOR, value="reader", member_types="User")
+    assignments.app_role_assign(user=user, app_role=reader, actor=ACTOR)
+    assert access_claims(client, refresh(client, cid, first["refresh_token"]), policy=policy,
+                         audience=cid)["roles"] == ["reader"]
+
+
 def test_an_id_token_alone_carries_the_roles_assigned_on_its_client(client, user, policy, native_app, cid):
     applications.app_role_add(application=native_app, actor=ACTOR, value="reader", member_types="User")
     assign(user, native_app, "reader")
@@ -258,3 +271,25 @@ def test_one_query_reads_the_users_roles_when_the_audience_defines_user_roles(
     again, without = measured(lambda: sign_in_to_hr(client, cid))
     _, refresh_without = measured(lambda: refresh(client, cid, again["refresh_token"]))
     assert len(with_roles) == len(without) + 1 and len(refresh_with) == len(refresh_without) + 1
+
+
+# ---- introspection --------------------------------------------------------------------------------------
+
+
+def test_a_user_token_with_roles_is_still_checked_against_the_user_when_introspected(client, user, policy):
+    """Before user tokens carried `roles`, only app-only tokens did, and introspection told the two apart by it."""
+    web = applications.application_register(actor=ACTOR, name="Web app", ropc=True)
+    _, secret = applications.client_secret_add(application=web, actor=ACTOR)
+    applications.app_role_add(application=web, actor=ACTOR, value="reader", member_types="User")
+    assign(user, web, "reader")
+    body = ok(post_token(client, ropc_data(web.client_id, client_secret=secret)))
+    assert access_claims(client, body, policy=policy, audience=web.client_id)["roles"] == ["reader"]
+
+    def introspect() -> dict:
+        return ok(client.post(f"/{TENANT}/{policy.policy_id}/oauth2/v2.0/introspect",
+                              urlencode({"token": body["access_token"]}), content_type=FORM,
+                              **basic_auth(web.client_id, secret)))
+
+    assert introspect()["active"] is True
+    accounts.user_revoke_sessions(user=user, actor=ACTOR)
+    assert introspect() == {"active": False}
