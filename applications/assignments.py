@@ -38,9 +38,12 @@ def app_role_assign_check(*, user: User, app_role: AppRole) -> None:
             code="role_disabled",
         )
     if AppRoleAssignment.objects.filter(user=user, app_role=app_role).exists():
-        raise ValidationError(
-            f"'{user}' is already assigned app role '{app_role.value}' of '{api.name}'.", code="already_assigned"
-        )
+        raise _already_assigned(user, app_role)
+
+
+def _already_assigned(user: User, app_role: AppRole) -> ValidationError:
+    return ValidationError(f"'{user}' is already assigned app role '{app_role.value}' of "
+                           f"'{app_role.application.name}'.", code="already_assigned")
 
 
 @transaction.atomic
@@ -54,8 +57,7 @@ def app_role_assign(*, user: User, app_role: AppRole, actor: Actor) -> AppRoleAs
                 created_by_label=actor_label(actor)[:150],
             )
     except IntegrityError:  # a concurrent assignment of the same pair won
-        raise ValidationError(f"'{user}' is already assigned app role '{app_role.value}' of "
-                              f"'{app_role.application.name}'.", code="already_assigned") from None
+        raise _already_assigned(user, app_role) from None
     audit_record(actor=actor, action="app_role.assign", target=app_role.application,
                  details=_details(assignment))
     return assignment

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('assignment_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='id')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='assigned at')),
                 ('created_by_label', models.CharField(blank=True, editable=False, max_length=150, verbose_name='assigned by')),
                 ('app_role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='applications.approle')),
                 ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -23,7 +23,7 @@ class AppRoleAssignment(models.Model):
         db_index=False,  # the unique constraint's index leads with user
     )
     app_role = models.ForeignKey(AppRole, on_delete=models.CASCADE, related_name="assignments")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField("assigned at", default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
         related_name="+",
