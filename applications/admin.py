@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+import applications.admin_assignments  # noqa: F401  (registers the "Users and groups" admin)
 from applications import selectors, services
 from applications.admin_overview import EXPIRES_SOON, OverviewPagesMixin
 from applications.admin_permissions import PermissionPagesMixin

@@ -68,7 +68,10 @@ def access_token_introspect(token: str, client: Application) -> dict | None:
     issued_to = application_find(str(claims.get("azp", "")))
     if issued_to is None or not issued_to.enabled:
         return None
-    if "roles" not in claims and not _user_still_valid(claims.get("oid", ""), issued_at_ms(claims)):
+    # An app-only token's subject is its client's service principal; any other subject is a user, whose
+    # token may carry `roles` too (app roles assigned to the user), so `roles` does not tell them apart.
+    app_only = claims.get("oid") == str(issued_to.service_principal_id)
+    if not app_only and not _user_still_valid(claims.get("oid", ""), issued_at_ms(claims)):
         return None
     return {
         "scope": claims.get("scp", ""), "client_id": claims.get("azp"), "token_type": "Bearer",

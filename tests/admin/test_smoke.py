@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import FederatedIdentity
 from applications import services as applications
+from applications.assignments import app_role_assign
 from audit.models import SignInEvent
 from identity.keys.services import signing_key_rotate
 from identity.tenant import tenant_id
@@ -26,6 +27,8 @@ def directory(user, policy, native_app, api_app, daemon_app):
     applications.delegated_scope_add(application=api_app, actor=ACTOR, value="tasks.read")
     applications.permission_add(client=daemon_app, api=api_app, values=["app.read", "tasks.read"], actor=ACTOR)
     applications.admin_consent_grant(client=daemon_app, actor=ACTOR)
+    user_role = applications.app_role_add(application=api_app, actor=ACTOR, value="app.user", member_types="User")
+    app_role_assign(user=user, app_role=user_role, actor=ACTOR)
     SignInEvent.objects.create(created_at=timezone.now(), succeeded=False, result_code="AADB2C90225")
     return {"user": user, "native_app": native_app, "daemon_app": daemon_app}
 
