@@ -121,11 +121,11 @@ class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def valid_from(self, obj: User):
         return moment_html(obj.refresh_tokens_valid_from)
 
-    @admin.display(description="refreshTokensValidFromDateTime")
+    @admin.display(description=header(
+        "refreshTokensValidFromDateTime", "Refresh tokens issued at or before this instant are refused. "
+        "“Revoke sessions”, a password change and disabling the user set it to now."))
     def refresh_tokens_valid_from_display(self, obj: User):
-        return format_html("{}<div class=\"help\">Refresh tokens issued at or before this instant are refused. "
-                           "“Revoke sessions”, a password change and disabling the user set it to now.</div>",
-                           moment_html(obj.refresh_tokens_valid_from))
+        return moment_html(obj.refresh_tokens_valid_from)
 
     @admin.display(description="created")
     def created_display(self, obj: User):

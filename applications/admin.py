@@ -33,6 +33,7 @@ from applications.models import (
     AccessToken,
     Application,
     AppRole,
+    ClientCertificate,
     ClientSecret,
     DelegatedScope,
     Grant,
@@ -56,6 +57,17 @@ class RedirectUriInline(admin.TabularInline):
     verbose_name_plural = "redirect URIs"
 
 
+def expiry_status(expires_at):
+    """Active, Expired, or "Expires soon" within 30 days: a credential to replace before it stops working."""
+    left = expires_at - timezone.now()
+    if left.total_seconds() <= 0:
+        return format_html('<span class="tf-not-granted">Expired</span>')
+    if left <= EXPIRES_SOON:
+        return format_html('<span class="tf-warning-text" title="Add a new credential and move services to it '
+                           'before this one expires">Expires soon (in {} days)</span>', max(left.days, 0))
+    return "Active"
+
+
 class ClientSecretInline(admin.TabularInline):
     """Secrets are listed by hint only; values exist only on the page that created them."""
 
@@ -76,13 +88,7 @@ class ClientSecretInline(admin.TabularInline):
 
     @admin.display(description="status")
     def status(self, obj: ClientSecret):
-        left = obj.expires_at - timezone.now()
-        if left.total_seconds() <= 0:
-            return format_html('<span class="tf-not-granted">Expired</span>')
-        if left <= EXPIRES_SOON:
-            return format_html('<span class="tf-warning-text" title="Add a new secret and move services to it '
-                               'before this one expires">Expires soon (in {} days)</span>', max(left.days, 0))
-        return "Active"
+        return expiry_status(obj.expires_at)
 
     @admin.display(description="")
     def delete(self, obj: ClientSecret):
@@ -93,23 +99,64 @@ class ClientSecretInline(admin.TabularInline):
         return False  # "New client secret" creates them, so the value can be shown once
 
 
-class AppRoleInline(admin.TabularInline):
+class ClientCertificateInline(admin.TabularInline):
+    """Certificates by thumbprint; "Upload certificate" adds them, "Delete…" asks first."""
+
+    model = ClientCertificate
+    extra = 0
+    can_delete = False
+    fields = ["thumbprint_sha1", "description", "valid_from", "expires", "status", "delete"]
+    readonly_fields = fields
+    verbose_name_plural = "certificates (private_key_jwt)"
+
+    @admin.display(description="valid from")
+    def valid_from(self, obj: ClientCertificate):
+        return moment_html(obj.not_before)
+
+    @admin.display(description="expires")
+    def expires(self, obj: ClientCertificate):
+        return moment_html(obj.not_after)
+
+    @admin.display(description="status")
+    def status(self, obj: ClientCertificate):
+        return expiry_status(obj.not_after)
+
+    @admin.display(description="")
+    def delete(self, obj: ClientCertificate):
+        url = reverse("admin:applications_application_certificate_delete", args=[obj.application_id, obj.key_id])
+        return format_html('<a href="{}" class="deletelink">Delete…</a>', url)
+
+    def has_add_permission(self, request: HttpRequest, obj: Application | None = None) -> bool:
+        return False
+
+
+class ShortIdMixin:
+    """The role's or scope's GUID as its first 8 characters, the whole on hover: a full GUID wraps over
+    four lines and pushes the table past 1366 px."""
+
+    @admin.display(description="id")
+    def short_id(self, obj) -> str:
+        full = getattr(obj, "role_id", None) or getattr(obj, "scope_id", None)
+        return format_html('<code title="{}">{}…</code>', full, str(full)[:8]) if obj.pk and full else "—"
+
+
+class AppRoleInline(ShortIdMixin, admin.TabularInline):
     model = AppRole
     form = AppRoleInlineForm
     formset = UniqueValueFormSet
     extra = 0
-    fields = ["role_id", "value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
-    readonly_fields = ["role_id"]
+    fields = ["short_id", "value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
+    readonly_fields = ["short_id"]
     verbose_name_plural = "app roles (appRoles)"
 
 
-class DelegatedScopeInline(admin.TabularInline):
+class DelegatedScopeInline(ShortIdMixin, admin.TabularInline):
     model = DelegatedScope
     form = DelegatedScopeInlineForm
     formset = UniqueValueFormSet
     extra = 0
-    fields = ["scope_id", "value", "display_name", "description", "is_enabled"]
-    readonly_fields = ["scope_id"]
+    fields = ["short_id", "value", "display_name", "description", "is_enabled"]
+    readonly_fields = ["short_id"]
     verbose_name_plural = "delegated scopes (Expose an API)"
 
 
@@ -134,32 +181,35 @@ class ApplicationAdmin(SecretPagesMixin, PermissionPagesMixin, OverviewPagesMixi
     def ropc(self, obj: Application) -> bool:
         return obj.ropc_enabled
 
-    # ---- Confidential -> Public deletes the secrets: ask first ------------------------------------
+    # ---- Confidential -> Public deletes the credentials: ask first ----------------------------------
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
                         extra_context: dict | None = None) -> HttpResponse:
         app = self.get_object(request, unquote(object_id)) if object_id and request.method == "POST" else None
         if (app is not None and not app.is_public and request.POST.get("client_type") == Application.CLIENT_PUBLIC
-                and app.secrets.exists() and not is_confirmed(request)
+                and (app.secrets.exists() or app.certificates.exists()) and not is_confirmed(request)
                 and self.has_change_permission(request, app)):
             return self._confirm_going_public(request, app)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def _confirm_going_public(self, request: HttpRequest, app: Application) -> HttpResponse:
-        secrets = list(app.secrets.order_by("expires_at"))
+        secrets = [f"Secret {s.hint}… {s.description or '(no description)'}, expires {s.expires_at:%Y-%m-%d}"
+                   for s in app.secrets.order_by("expires_at")]
+        certificates = [f"Certificate {c.thumbprint_sha1} {c.description or c.subject}, expires {c.not_after:%Y-%m-%d}"
+                        for c in app.certificates.order_by("not_after")]
         return self.confirmation_page(
             request, app, title="Make the app a public client",
-            question=f"Make {app.name} a public client and delete its {len(secrets)} client secret(s)?",
-            objects=[f"{s.hint}… {s.description or '(no description)'}, expires {s.expires_at:%Y-%m-%d}"
-                     for s in secrets],
-            objects_label="Client secrets that will be deleted:",
+            question=f"Make {app.name} a public client and delete its {len(secrets)} client secret(s) and "
+                     f"{len(certificates)} certificate(s)?",
+            objects=[*secrets, *certificates], objects_label="Credentials that will be deleted:",
             consequences=[
-                "Public clients (native apps) cannot keep a secret, so every client secret of this app is deleted.",
-                "Services that authenticate with these secrets get invalid_client within a second.",
+                "Public clients (native apps) cannot keep a secret, so every client secret and certificate of this "
+                "app is deleted.",
+                "Services that authenticate with them get invalid_client within a second.",
                 "The app can no longer use client credentials; ROPC stays possible if enabled, without a secret.",
-                "Switching back to Confidential later does not bring these secrets back: new ones must be created.",
+                "Switching back to Confidential later does not bring them back: new ones must be added.",
             ],
-            confirm_label="Yes, make it public and delete the secrets", cancel_url=request.get_full_path(),
+            confirm_label="Yes, make it public and delete the credentials", cancel_url=request.get_full_path(),
             hidden=reposted_fields(request), action_url=request.get_full_path(),
         )
 
@@ -186,7 +236,9 @@ class ApplicationAdmin(SecretPagesMixin, PermissionPagesMixin, OverviewPagesMixi
 
     def get_inlines(self, request: HttpRequest, obj: Application | None) -> list:
         inlines = [RedirectUriInline, AppRoleInline, DelegatedScopeInline]
-        return [*inlines, ClientSecretInline] if obj is not None and not obj.is_public else inlines
+        if obj is not None and not obj.is_public:
+            return [*inlines, ClientSecretInline, ClientCertificateInline]
+        return inlines
 
     @admin.display(description="requested permissions")
     def permissions_status(self, obj: Application) -> str:
@@ -208,11 +260,12 @@ class ApplicationAdmin(SecretPagesMixin, PermissionPagesMixin, OverviewPagesMixi
     def save_model(self, request: HttpRequest, obj: Application, form: ApplicationForm, change: bool) -> None:
         if change:
             if form.changed_data:
-                removed = obj.secrets.count() if obj.is_public else 0
+                secrets, certs = (obj.secrets.count(), obj.certificates.count()) if obj.is_public else (0, 0)
                 services.application_update(application=obj, changed=form.changed_data, actor=request.user)
-                if removed:
-                    self.message_user(request, f"Deleted {removed} client secret(s): {obj.name} is now a public "
-                                               "client, and public clients have no secrets.", messages.WARNING)
+                if secrets or certs:
+                    self.message_user(request, f"Deleted {secrets} client secret(s) and {certs} certificate(s): "
+                                               f"{obj.name} is now a public client, and public clients have no "
+                                               "credentials.", messages.WARNING)
             return
         app = services.application_register(
             actor=request.user, name=obj.name, public=obj.is_public, ropc=obj.ropc_enabled,

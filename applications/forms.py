@@ -31,6 +31,7 @@ class ApplicationForm(forms.ModelForm):
         model = Application
         fields = ["name", "client_id", "client_type", "ropc_enabled", "app_id_uri", "enabled"]
         labels = {"name": "Display name"}
+        widgets = {"app_id_uri": forms.TextInput(attrs={"size": 60}), "client_id": forms.TextInput(attrs={"size": 40})}
 
     def clean_name(self) -> str:
         name = (self.cleaned_data.get("name") or "").strip()
@@ -58,7 +59,7 @@ class ApplicationForm(forms.ModelForm):
 
 
 def _value_field(help_text: str) -> forms.CharField:
-    return forms.CharField(max_length=120, help_text=help_text)
+    return forms.CharField(max_length=120, help_text=help_text, widget=forms.TextInput(attrs={"size": 14}))
 
 
 class AppRoleInlineForm(forms.ModelForm):
@@ -67,7 +68,17 @@ class AppRoleInlineForm(forms.ModelForm):
     class Meta:
         model = AppRole
         fields = ["value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+        # Short headers, so the table fits at 1366 px; the help icon says what each means.
+        labels = {"allow_application": "Apps", "allow_user": "Users", "is_enabled": "On"}
+        help_texts = {
+            "allow_application": "Member type Application: client apps can be granted it by admin consent "
+                                 "(client credentials).",
+            "allow_user": "Member type User: it can be assigned to users (Users and groups); it appears in "
+                          "their tokens' roles.",
+            "is_enabled": "Enabled: only enabled roles are granted, assigned and put in tokens.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 24}),
+                   "display_name": forms.TextInput(attrs={"size": 16})}
 
     def clean_value(self) -> str:
         return validate_role_value(self.cleaned_data["value"])
@@ -94,7 +105,10 @@ class DelegatedScopeInlineForm(forms.ModelForm):
     class Meta:
         model = DelegatedScope
         fields = ["value", "display_name", "description", "is_enabled"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+        labels = {"display_name": "Consent display name", "is_enabled": "On"}
+        help_texts = {"is_enabled": "Enabled: only enabled scopes are requested, consented and put in tokens."}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 24}),
+                   "display_name": forms.TextInput(attrs={"size": 16})}
 
     def clean_value(self) -> str:
         return validate_role_value(self.cleaned_data["value"])
@@ -133,6 +147,15 @@ class ClientSecretForm(forms.Form):
         elif data.get("expires_days") is None and not self.has_error("expires_days"):
             self.add_error("expires_days", f"Give the number of days (1 to {SECRET_MAX_DAYS}) or choose a preset.")
         return data
+
+
+class CertificateUploadForm(forms.Form):
+    certificate = forms.FileField(
+        label="Certificate file", widget=forms.ClearableFileInput(attrs={"accept": ".cer,.crt,.pem"}),
+        help_text="The public certificate only (.cer, .crt or .pem; PEM or DER). Never upload the private key: "
+        "it stays with the app, which signs its client assertions with it (private_key_jwt).",
+    )
+    description = forms.CharField(max_length=256, required=False, help_text="e.g. 'Nightly job, 2027'.")
 
 
 class AppRolesManifestForm(forms.Form):

@@ -137,7 +137,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Trustframe's name and tenant on it (identity/admin_site.py).
+    "identity.admin_site.TrustframeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

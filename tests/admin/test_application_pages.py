@@ -77,3 +77,51 @@ def test_the_picker_groups_by_api_and_hides_what_is_requested(admin, daemon_app,
 def test_the_picker_asks_for_at_least_one_permission(admin, daemon_app, api_app):
     response = admin.post(url(daemon_app, "permissions"), {"action": "add"})
     assert response.status_code == 200 and "Tick at least one permission" in response.content.decode()
+
+
+# ---- certificates (private_key_jwt) ------------------------------------------------------------------------
+
+def test_a_certificate_is_uploaded_listed_and_deleted_after_a_confirmation(admin, daemon_app):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications.models import ClientCertificate
+    from tests.applications.certificate_maker import certificate, pem, sha1_hex
+
+    cert = certificate()
+    upload = SimpleUploadedFile("daemon.cer", pem(cert), content_type="application/x-x509-ca-cert")
+    response = admin.post(url(daemon_app, "new_certificate"), {"certificate": upload, "description": "Nightly"})
+    assert response.status_code == 302, errors_of(response)
+    row = ClientCertificate.objects.get(application=daemon_app)
+    change = admin.get(reverse("admin:applications_application_change", args=[daemon_app.pk])).content.decode()
+    assert sha1_hex(cert) in change and "Nightly" in change
+    delete = reverse("admin:applications_application_certificate_delete", args=[daemon_app.pk, row.key_id])
+    ask = admin.get(delete).content.decode()
+    assert "Delete the certificate" in ask and "refused (invalid_client)" in ask
+    assert ClientCertificate.objects.exists()
+    assert admin.post(delete, {"confirm": "yes"}).status_code == 302
+    assert not ClientCertificate.objects.exists()
+    assert AuditEvent.objects.filter(actor__isnull=False).values_list("action", flat=True).count() == 2
+
+
+def test_a_private_key_upload_is_refused_and_not_stored(admin, daemon_app):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications.models import ClientCertificate
+    from tests.applications.certificate_maker import private_pem, rsa_key
+
+    upload = SimpleUploadedFile("daemon.pem", private_pem(rsa_key()))
+    response = admin.post(url(daemon_app, "new_certificate"), {"certificate": upload})
+    assert response.status_code == 200 and "private key" in errors_of(response).lower()
+    assert not ClientCertificate.objects.exists()
+
+
+def test_a_public_app_gets_no_certificate_page(admin, native_app):
+    body = admin.get(url(native_app, "new_certificate")).content.decode()
+    assert "is a public client" in body and 'type="file"' not in body
+
+
+def test_the_admin_is_branded_with_trustframe_and_the_tenant(admin):
+    body = admin.get("/admin/").content.decode()
+    assert "Trustframe" in body and "contoso.onmicrosoft.com" in body and "Django administration" not in body
+    assert "<title>Tenant administration | Trustframe admin · contoso.onmicrosoft.com</title>" in body
+    assert 'href="/"' in body  # "View site": the landing page

@@ -101,7 +101,7 @@ def test_deleting_a_secret_and_going_public_ask_first(signed_in, apps):
 
     b.find("input[name=client_type][value=public]").click()
     b.click("input[name=_save]")
-    assert "Make Nightly job a public client and delete its 1 client secret(s)?" in b.text
+    assert "Make Nightly job a public client and delete its 1 client secret(s) and 0 certificate(s)?" in b.text
     b.screenshot("confirm-make-public")
     b.click("#tf-cancel")
     daemon.refresh_from_db()
@@ -188,3 +188,21 @@ def test_administrators_are_a_list_apart_with_roles(signed_in, alice):
     assert b.path == "/admin/" and "Users" in b.text and "App registrations" not in b.text
     b.sign_in("alice", DEMO_PASSWORD)  # a directory user never reaches the admin
     assert b.path.startswith("/admin/login/") and "Please enter the correct" in b.text
+
+
+def test_the_lists_and_an_api_page_fit_at_1366_px(signed_in, apps, alice):
+    """Issue 17 item 14: long headers and ids do not push the tables past the window."""
+    signing_key_rotate(actor=ACTOR)
+    signing_key_rotate(actor=ACTOR)
+    b = signed_in
+    pages = {
+        "app-registrations": "/admin/applications/application/",
+        "api-app-roles": f"/admin/applications/application/{apps['api'].pk}/change/",
+        "signing-keys": "/admin/identity/signingkey/",
+        "users-list": "/admin/accounts/user/",
+        "audit-events": "/admin/audit/auditevent/",
+    }
+    for name, path in pages.items():
+        b.go(path)
+        b.screenshot(f"width-{name}")
+        assert b.fits_width(), name

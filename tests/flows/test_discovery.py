@@ -133,6 +133,9 @@ def test_discovery_advertises_no_logout_no_authorization_response_and_no_code(cl
         "introspection_endpoint_auth_methods_supported", "response_types_supported", "scopes_supported",
         "subject_types_supported", "id_token_signing_alg_values_supported", "token_endpoint_auth_methods_supported",
         "grant_types_supported", "claims_supported",
+        # RFC 8414 §2: with private_key_jwt, the algorithms its assertions may use, per endpoint.
+        "token_endpoint_auth_signing_alg_values_supported", "revocation_endpoint_auth_signing_alg_values_supported",
+        "introspection_endpoint_auth_signing_alg_values_supported",
     }
 
 
