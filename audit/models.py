@@ -27,7 +27,11 @@ class AuditEvent(models.Model):
 
 
 class SignInEvent(models.Model):
-    """One token request outcome: when, who, which app, which IP, result code."""
+    """One token request outcome: when, who, which app, which IP, result code, and why a refusal was refused.
+
+    The app is stored by client id only (what the request named, registered or not); its name is read
+    at display time (audit.selectors.with_app), so the writer needs nothing but the request's own values.
+    """
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     user = models.ForeignKey(
@@ -41,9 +45,16 @@ class SignInEvent(models.Model):
     succeeded = models.BooleanField(default=False)
     error = models.CharField(max_length=64, blank=True)
     result_code = models.CharField(max_length=32, blank=True, help_text="B2C code, e.g. AADB2C90225")
+    failure_reason = models.CharField(
+        max_length=256, blank=True,
+        help_text="Why the request was refused, for admins (never a password, secret or token).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The admin's and `manage.py signins`' filter by app, newest first (the user filter has the
+        # foreign key's index, the time range the created_at index).
+        indexes = [models.Index(fields=["client_id", "created_at"], name="signinevent_app_time")]
 
     def __str__(self) -> str:
         outcome = "success" if self.succeeded else (self.result_code or self.error)
