@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from audit.display import moment
+
 
 class AuditEvent(models.Model):
     """One admin change: who, what, when. Written by services, so admin and commands alike."""
@@ -37,11 +39,11 @@ class SignInEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    sign_in_name = models.CharField(max_length=256, blank=True)
+    sign_in_name = models.CharField("sign-in name", max_length=256, blank=True)
     client_id = models.CharField(max_length=64, blank=True)
     policy_id = models.CharField(max_length=128, blank=True)
     grant_type = models.CharField(max_length=64, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
     succeeded = models.BooleanField(default=False)
     error = models.CharField(max_length=64, blank=True)
     result_code = models.CharField(max_length=32, blank=True, help_text="B2C code, e.g. AADB2C90225")
@@ -51,6 +53,7 @@ class SignInEvent(models.Model):
     )
 
     class Meta:
+        verbose_name = "sign-in event"
         ordering = ["-created_at", "-id"]
         # The admin's and `manage.py signins`' filter by app, newest first (the user filter has the
         # foreign key's index, the time range the created_at index).
@@ -58,4 +61,5 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         outcome = "success" if self.succeeded else (self.result_code or self.error)
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.grant_type} {self.client_id} {outcome}"
+        who = self.sign_in_name or self.client_id[:8]
+        return " ".join(part for part in (moment(self.created_at), self.grant_type, who, outcome) if part)
