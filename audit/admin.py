@@ -7,6 +7,7 @@ is server-rendered SVG (no scripts, no CDN) over whatever the filters and search
 """
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -17,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
+from accounts.models import User
+from applications.models import Application
 from audit.admin_filters import (
     GRANT_LABELS,
     AppFilter,
@@ -36,16 +39,30 @@ from identity.admin import ReadOnlyAdmin
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_repr"]
+    list_display = ["time", "actor_label", "action", "target_type", "target_repr"]
     list_filter = ["created_at", "action", "target_type"]
     search_fields = ["actor_label", "action", "target_repr", "target_id"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "actor_label", "action", "target_type", "target_id", "target_repr", "details_pretty"]
-    readonly_fields = ["details_pretty"]
+    fields = ["time", "actor_label", "action", "target_type", "target_id", "target_repr", "details_pretty"]
+    readonly_fields = ["time", "details_pretty"]
+
+    @admin.display(description="time", ordering="created_at")
+    def time(self, obj: AuditEvent) -> str:
+        return moment_html(obj.created_at)
 
     @admin.display(description="details")
     def details_pretty(self, obj: AuditEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def sign_in_activity_url(user: User) -> str:
+    """A user's sign-in activity: the log filtered to them (for a link on the user's page)."""
+    return f"{reverse('admin:audit_signinevent_changelist')}?{urlencode({'user': str(user.object_id)})}"
+
+
+def app_sign_ins_url(application: Application) -> str:
+    """An app's sign-ins: the log filtered to its client id (for a link on the app's page)."""
+    return f"{reverse('admin:audit_signinevent_changelist')}?{urlencode({'app': application.client_id})}"
 
 
 def _admin_url(name: str, pk: object) -> str | None:
@@ -172,4 +189,5 @@ class SignInEventAdmin(ReadOnlyAdmin):
             response.context_data["export_url"] = (
                 reverse("admin:audit_signinevent_export") + changelist.get_query_string()
             )
+            response.context_data["export_max_rows"] = EXPORT_MAX_ROWS
         return response

@@ -61,6 +61,14 @@ def test_logs_can_be_searched_and_filtered(admin, user):
     assert "object_id" in admin.get(reverse("admin:audit_auditevent_change", args=[event.pk])).content.decode()
 
 
+def test_audit_events_show_their_time_with_seconds_and_zone(admin, user):
+    event = AuditEvent.objects.get()
+    local = timezone.localtime(event.created_at)
+    body = admin.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert f'<time datetime="{local.isoformat(timespec="seconds")}"' in body
+    assert f"{local:%Y-%m-%d %H:%M:%S} UTC</time>" in body
+
+
 @pytest.mark.parametrize("model", ["auditevent", "signinevent"])
 def test_logs_are_read_only(admin, user, model):
     sign_ins(timezone.now(), ok=1, failed=0)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from accounts import services as accounts
 from accounts.models import User
 from audit import export
+from audit.admin import app_sign_ins_url, sign_in_activity_url
 from audit.models import SignInEvent
 from tests.conftest import ACTOR
 
@@ -141,6 +142,15 @@ def test_a_users_sign_in_activity_is_one_url_by_object_id_name_or_email(admin, u
     record(user=bob)
     for identifier in (str(user.object_id), "alice", "ALICE@contoso.test"):
         assert listed(admin.get(LIST, {"user": identifier})) == mine
+
+
+def test_the_sign_in_activity_links_of_a_user_and_an_app_open_the_log_filtered_to_them(admin, user, bob, native_app):
+    mine = record(user=user, client_id=native_app.client_id).pk
+    record(user=bob)
+    assert sign_in_activity_url(user) == f"{LIST}?user={user.object_id}"
+    assert app_sign_ins_url(native_app) == f"{LIST}?app={native_app.client_id}"
+    assert listed(admin.get(sign_in_activity_url(user))) == [mine]
+    assert listed(admin.get(app_sign_ins_url(native_app))) == [mine]
 
 
 def test_the_app_filter_takes_a_client_id_an_app_id_uri_or_a_name(admin, native_app, api_app):

@@ -367,10 +367,13 @@ def test_events_that_name_their_user_or_no_name_cost_the_writer_no_lookup(buffer
     assert list(SignInEvent.objects.order_by("id").values_list("user_id", flat=True)) == [user.pk, None]
 
 
-def test_the_failure_reason_is_written_with_the_event(buffer):
-    buffer.add(event("alice", succeeded=False, error="invalid_grant", failure_reason="Wrong password."))
-    buffer.flush()
-    assert SignInEvent.objects.get().failure_reason == "Wrong password."
+@pytest.mark.parametrize("count", [1, 3], ids=["alone (one INSERT)", "in a batch (COPY on PostgreSQL)"])
+def test_the_failure_reason_is_written_with_the_event(buffer, count):
+    for i in range(count):
+        buffer.add(event(f"e{i}", succeeded=False, error="invalid_grant", failure_reason=f"Reason {i}."))
+    assert buffer.flush() == count
+    assert list(SignInEvent.objects.order_by("id").values_list("failure_reason", flat=True)) == [
+        f"Reason {i}." for i in range(count)]
 
 
 # --- over HTTP ------------------------------------------------------------------------------------------
