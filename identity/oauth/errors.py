@@ -111,9 +111,9 @@ def public_client_sent_secret() -> InvalidRequest:
     )
 
 
-def grant_revoked() -> InvalidGrant:
+def grant_revoked(detail: str = "") -> InvalidGrant:
     return InvalidGrant("The provided grant has been revoked. Please reauthenticate and try again.",
-                        b2c_code="AADB2C90129")
+                        b2c_code="AADB2C90129", detail=detail)
 
 
 def grant_expired(detail: str = "") -> InvalidGrant:
@@ -134,6 +134,14 @@ class UnsupportedTokenType(TokenError):
     error = "unsupported_token_type"
     message = ("Access tokens cannot be revoked; they expire on their own. Revoke the refresh token, or the "
                "user's sessions, instead.")
+
+
+def account_disabled() -> InvalidGrant:
+    """B2C's code for a disabled account (its UserMessageIfUserAccountDisabled). B2C's own text says "Your
+    account has been locked", which reads like smart lockout (AADB2C90114); SPEC §4.1 gives each refusal
+    its own description, so ours says "disabled"."""
+    return InvalidGrant("The user account is disabled. Contact your support person to enable it, then try again.",
+                        b2c_code="AADB2C90111", detail="Account disabled.")
 
 
 def account_locked() -> InvalidGrant:

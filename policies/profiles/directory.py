@@ -43,14 +43,14 @@ def read(state: JourneyState, profile: TechnicalProfile) -> None:
             raise
     elif not user.is_active:
         # Disabling moved refreshTokensValidFromDateTime (SPEC §4.2): the refresh answer is "revoked".
-        raise errors.grant_revoked()
+        raise errors.grant_revoked("Account disabled (its refresh tokens are revoked).")
     else:
         _check_consent(state, user)  # consent withdrawn since the sign-in stops refreshes too
 
 
 def _check_account(state: JourneyState, user: User) -> None:
     if not user.is_active:
-        raise errors.InvalidGrant("The user account is disabled.", detail="user disabled")
+        raise errors.account_disabled()
     if user.password_expired:
         raise errors.InvalidGrant(
             "The password has expired. The user must change it in an interactive sign-in before using this flow."

@@ -42,7 +42,7 @@ def test_sign_in_chart_is_hourly_for_short_spans_and_follows_filters(admin):
     sign_ins(now, ok=5, failed=0)
     chart = admin.get(SIGN_INS).context["chart"]
     assert chart["per"] == "hour" and len(chart["bars"]) == 3
-    failures = admin.get(SIGN_INS, {"succeeded__exact": "0"}).context["chart"]
+    failures = admin.get(SIGN_INS, {"result": "failure"}).context["chart"]
     assert (failures["total_ok"], failures["total_failed"]) == (0, 2)
 
 
@@ -59,6 +59,14 @@ def test_logs_can_be_searched_and_filtered(admin, user):
     assert [e.action for e in response.context["cl"].result_list] == ["user.create"]
     event = AuditEvent.objects.get()
     assert "object_id" in admin.get(reverse("admin:audit_auditevent_change", args=[event.pk])).content.decode()
+
+
+def test_audit_events_show_their_time_with_seconds_and_zone(admin, user):
+    event = AuditEvent.objects.get()
+    local = timezone.localtime(event.created_at)
+    body = admin.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert f'<time datetime="{local.isoformat(timespec="seconds")}"' in body
+    assert f"{local:%Y-%m-%d %H:%M:%S} UTC</time>" in body
 
 
 @pytest.mark.parametrize("model", ["auditevent", "signinevent"])
