@@ -30,11 +30,11 @@ from audit.admin_filters import (
     describe_filters,
 )
 from audit.chart import sign_in_chart
-from audit.display import moment_html
 from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
 from audit.selectors import with_app
 from identity.admin import ReadOnlyAdmin
+from identity.admin_display import moment_html
 
 
 @admin.register(AuditEvent)

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from audit.display import moment
 from audit.selectors import FAILURE, SUCCESS, SignInFilter, sign_in_events
+from identity.admin_display import moment_text
 
 GRANT_LABELS = {"password": "ROPC", "refresh_token": "Refresh", "client_credentials": "Client credentials"}
 
@@ -88,10 +88,8 @@ class TimeRangeFilter(InputFilter):
 
     def describe(self) -> str:
         since, until = self.criteria.since, self.criteria.until
-        return " ".join(
-            part for part in (f"from {moment(since)}" if since else "", f"until {moment(until)}" if until else "")
-            if part
-        )
+        parts = (f"from {moment_text(since)}" if since else "", f"until {moment_text(until)}" if until else "")
+        return " ".join(part for part in parts if part)
 
 
 class ResultFilter(admin.SimpleListFilter):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from audit.display import moment
+from identity.admin_display import moment_text
 
 
 class AuditEvent(models.Model):
@@ -62,4 +62,4 @@ class SignInEvent(models.Model):
     def __str__(self) -> str:
         outcome = "success" if self.succeeded else (self.result_code or self.error)
         who = self.sign_in_name or self.client_id[:8]
-        return " ".join(part for part in (moment(self.created_at), self.grant_type, who, outcome) if part)
+        return " ".join(part for part in (moment_text(self.created_at), self.grant_type, who, outcome) if part)

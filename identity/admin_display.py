@@ -12,13 +12,16 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def moment_text(moment: datetime) -> str:
+def moment_text(moment: datetime | None) -> str:
+    """`2026-12-06 23:01:05 UTC`: seconds and the zone's name, in the current time zone; "" for None."""
+    if moment is None:
+        return ""
     local = timezone.localtime(moment)
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
 def moment_html(moment: datetime | None, empty: str = "—") -> SafeString | str:
-    """`2026-12-06 23:01:05 UTC`, with the exact ISO instant as a tooltip and machine-readable value."""
+    """`moment_text` with the exact instant as ISO 8601 in UTC, machine-readable and on hover."""
     if moment is None:
         return empty
     iso = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -125,3 +125,13 @@ def test_the_admin_is_branded_with_trustframe_and_the_tenant(admin):
     assert "Trustframe" in body and "contoso.onmicrosoft.com" in body and "Django administration" not in body
     assert "<title>Tenant administration | Trustframe admin · contoso.onmicrosoft.com</title>" in body
     assert 'href="/"' in body  # "View site": the landing page
+
+
+def test_user_and_app_pages_link_to_their_sign_in_activity(admin, user, daemon_app):
+    from audit.admin import app_sign_ins_url, sign_in_activity_url
+
+    user_page = admin.get(reverse("admin:accounts_user_change", args=[user.pk])).content.decode()
+    app_page = admin.get(reverse("admin:applications_application_change", args=[daemon_app.pk])).content.decode()
+    assert sign_in_activity_url(user) in user_page and "Sign-in activity" in user_page
+    assert app_sign_ins_url(daemon_app) in app_page
+    assert admin.get(sign_in_activity_url(user)).status_code == 200

@@ -206,3 +206,31 @@ def test_the_lists_and_an_api_page_fit_at_1366_px(signed_in, apps, alice):
         b.go(path)
         b.screenshot(f"width-{name}")
         assert b.fits_width(), name
+
+
+def test_the_sign_in_log_fits_names_apps_filters_and_exports(signed_in, apps, alice):
+    from audit.models import SignInEvent
+
+    now = timezone.now()
+    daemon = apps["daemon"]
+    SignInEvent.objects.create(created_at=now - timedelta(minutes=5), user=alice, sign_in_name="alice",
+                               client_id=daemon.client_id, grant_type="password", policy_id="B2C_1_ROPC_Auth",
+                               ip_address="2001:db8:85a3::8a2e:370:7334", succeeded=True)
+    for minutes in (1, 2, 3):
+        SignInEvent.objects.create(created_at=now - timedelta(minutes=minutes), user=alice, sign_in_name="alice",
+                                   client_id=daemon.client_id, grant_type="password",
+                                   policy_id="B2C_1_ROPC_Auth", ip_address="203.0.113.9", succeeded=False,
+                                   error="invalid_grant", result_code="AADB2C90225", failure_reason="Wrong password.")
+    SignInEvent.objects.create(created_at=now, sign_in_name="", client_id="7f9c2b4e-0000-4000-8000-00000000abcd",
+                               grant_type="client_credentials", ip_address="198.51.100.7", succeeded=False,
+                               error="invalid_client", result_code="AADB2C90018",
+                               failure_reason="Client '7f9c2b4e-0000-4000-8000-00000000abcd' is not registered.")
+    b = signed_in
+    b.go("/admin/audit/signinevent/")
+    assert "Nightly job" in b.text and "Wrong password." in b.text and b.fits_width()
+    b.screenshot("sign-in-log")
+    b.find("#tf-filter-user").send_keys("alice")
+    b.click("#tf-filter-user ~ button[type=submit]")
+    assert "not registered" not in b.text and b.text.count("Wrong password.") == 3 and b.fits_width()
+    b.screenshot("sign-in-log-filtered-by-user")
+    assert b.find_all("a[href*='/admin/audit/signinevent/export/']")

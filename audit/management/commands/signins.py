@@ -11,9 +11,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandParser
 
-from audit.display import moment
 from audit.models import SignInEvent
 from audit.selectors import MOMENT_HELP, RESULTS, SignInFilter, sign_in_events, with_app
+from identity.admin_display import moment_text
 from identity.management.base import Output, TrustframeCommand, iso
 
 DEFAULT_LIMIT = 100
@@ -46,7 +46,8 @@ def event_line(event: SignInEvent) -> str:
     who = str(event.user) if event.user else (event.sign_in_name or "-")
     app = event.app_name or event.client_id or "-"
     result = "success" if event.succeeded else f"failure {event.result_code or event.error}"
-    line = f"{moment(event.created_at)}  {result}  {who}  {app}  {event.grant_type or '-'}  {event.ip_address or '-'}"
+    when = moment_text(event.created_at)
+    line = f"{when}  {result}  {who}  {app}  {event.grant_type or '-'}  {event.ip_address or '-'}"
     return f"{line}  {event.failure_reason}" if event.failure_reason else line
 
 
