@@ -313,8 +313,8 @@ class AdminAccountAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = AdminAccountChangeForm
     add_form = AdminAccountAddForm
     change_form_template = "admin/accounts/adminaccount/change_form.html"
-    list_display = ["username", "display_name", "email", "role_list", "is_superuser", "is_active", "last_sign_in"]
-    list_filter = ["is_active", "is_superuser", "groups"]
+    list_display = ["username", "display_name", "email", "role_list", "superuser", "enabled", "last_sign_in"]
+    list_filter = ["is_active", "is_superuser", ("groups", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["username", "email", "display_name"]
     ordering = ["username"]
 
@@ -322,6 +322,14 @@ class AdminAccountAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def role_list(self, obj: AdminAccount) -> str:
         names = sorted(g.name for g in obj.groups.all())
         return "Superuser" if obj.is_superuser and not names else ", ".join(names) or "—"
+
+    @admin.display(boolean=True, description="superuser", ordering="is_superuser")
+    def superuser(self, obj: AdminAccount) -> bool:
+        return obj.is_superuser
+
+    @admin.display(boolean=True, description="enabled", ordering="is_active")
+    def enabled(self, obj: AdminAccount) -> bool:
+        return obj.is_active
 
     @admin.display(description="last sign-in", ordering="last_login")
     def last_sign_in(self, obj: AdminAccount):

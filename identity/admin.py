@@ -10,7 +10,9 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
+from identity.admin_display import header
 from identity.keys.models import SigningKey
 from identity.keys.services import signing_key_rotate
 from identity.tenant import Tenant, tenant_id, tenant_name
@@ -92,13 +94,20 @@ class SigningKeyAdmin(ServiceErrorsMixin, ReadOnlyAdmin):
     """Key material is never shown or edited; "Rotate keys" makes a new active key (SPEC §3)."""
 
     change_list_template = "admin/identity/signingkey/change_list.html"
-    list_display = ["kid", "created_at", "active", "retired_at", "published_until", "in_jwks"]
+    list_display = ["short_kid", "created_at", "active", "retired_at", "published_until", "in_jwks"]
+    list_display_links = ["short_kid"]
     list_filter = ["active"]
     fields = ["kid", "algorithm", "key_size", "created_at", "active", "retired_at", "published_until", "public_jwk"]
 
-    @admin.display(boolean=True, description="published in JWKS")
+    @admin.display(boolean=True, description=header("in JWKS", "Published at /discovery/v2.0/keys: tokens it "
+                                                            "signed still validate"))
     def in_jwks(self, obj: SigningKey) -> bool:
         return obj.is_published
+
+    @admin.display(description="kid", ordering="kid")
+    def short_kid(self, obj: SigningKey):
+        # A kid is 43 characters: the first 12 tell keys apart, the whole is on hover and on its page.
+        return format_html('<code title="{}">{}…</code>', obj.kid, obj.kid[:12])
 
     def get_urls(self) -> list:
         return [

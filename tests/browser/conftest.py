@@ -94,9 +94,10 @@ class Browser:
         return self.driver.current_url.removeprefix(self.base_url)
 
     def fits_width(self) -> bool:
-        """Nothing overflows the window sideways (no horizontal scroll bar at 1366 px)."""
+        """Nothing overflows sideways at 1366 px: neither the page nor a table in its scrolling box."""
         return self.driver.execute_script(
-            "return document.documentElement.scrollWidth <= window.innerWidth")
+            "return document.documentElement.scrollWidth <= window.innerWidth && [...document.querySelectorAll("
+            "'.results, .tabular, table')].every(e => e.scrollWidth <= e.clientWidth + 1)")
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -179,6 +179,7 @@ def test_administrators_are_a_list_apart_with_roles(signed_in, alice):
     b.click("input[name=_save]")
     assert "was added successfully" in b.text, [e.text for e in b.find_all(".errornote, .errorlist")]
     assert "helen" in b.text and "User administrator" in b.text and "alice" not in b.text
+    assert b.fits_width()
     b.screenshot("administrators")
     b.go("/admin/accounts/user/")
     assert "alice" in b.text and "helen" not in b.text and b.fits_width()
