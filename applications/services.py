@@ -195,10 +195,13 @@ def app_roles_import_manifest(*, application: Application, actor: Actor, manifes
     specs = parse_app_roles(manifest)
     existing = {r.role_id: r for r in application.app_roles.all()}
     imported_ids = {s.role_id for s in specs}
-    kept_values = {r.value for r in existing.values() if r.role_id not in imported_ids}
-    clash = next((s.value for s in specs if s.value in kept_values), None)
-    if clash:
-        raise ValidationError(f"'{application.name}' already has an app role '{clash}' with another id.")
+    kept = {r.value: r for r in existing.values() if r.role_id not in imported_ids}
+    for index, spec in enumerate(specs):
+        if spec.value in kept:
+            raise ValidationError(
+                f"appRoles[{index}] ('{spec.value}'): '{application.name}' already has an app role '{spec.value}' "
+                f"with another id ({kept[spec.value].role_id}); give that id to update it, or choose another value."
+            )
     # Park the values of the roles being updated first, so swapping two values cannot trip the
     # per-app uniqueness constraint halfway through.
     for role in existing.values():
