@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from applications import validators
 from applications.manifest import AppRoleSpec, parse_app_roles, parse_member_types, validate_role_value
 from applications.models import (
     Application,
@@ -36,15 +37,6 @@ def _validate_full(instance, **kwargs) -> None:
         raise ValidationError(" ".join(messages)) from None
 
 
-def _normalize_client_id(client_id: str | None) -> str:
-    if client_id is None:
-        return str(uuid.uuid4())
-    try:
-        return str(uuid.UUID(client_id.strip()))
-    except ValueError:
-        raise ValidationError(f"Client id must be a UUID (got '{client_id}').") from None
-
-
 @transaction.atomic
 def application_register(
     *,
@@ -57,18 +49,18 @@ def application_register(
     redirect_uris: Iterable[str] = (),
 ) -> Application:
     """Register an app. A public (native) client has no secret; a confidential one gets them later."""
-    if not name.strip():
-        raise ValidationError("An application needs a name.")
+    client_id = validators.client_id_validate(client_id)
     app = Application(
-        name=name.strip(),
-        client_id=_normalize_client_id(client_id),
+        name=validators.name_validate(name),
+        client_id=client_id,
         client_type=Application.CLIENT_PUBLIC if public else Application.CLIENT_CONFIDENTIAL,
         ropc_enabled=ropc,
-        app_id_uri=(app_id_uri or "").strip() or None,
+        app_id_uri=validators.app_id_uri_validate(app_id_uri, client_id=client_id),
     )
+    uris = list(dict.fromkeys(validators.redirect_uri_validate(uri) for uri in redirect_uris))
     _validate_full(app)
     app.save()
-    for uri in dict.fromkeys(redirect_uris):
+    for uri in uris:
         row = RedirectUri(application=app, uri=uri)
         _validate_full(row, exclude=["application"])
         row.save()
@@ -78,6 +70,16 @@ def application_register(
     return app
 
 
+def validate_application(application: Application) -> None:
+    """The rules of an app registration's own fields (applications/validators.py), as an edit sets them."""
+    application.name = validators.name_validate(application.name)
+    application.client_id = validators.client_id_validate(application.client_id, application=application)
+    validators.client_type_validate(application.client_type)
+    application.app_id_uri = validators.app_id_uri_validate(
+        application.app_id_uri, client_id=application.client_id, application=application
+    )
+
+
 @transaction.atomic
 def application_update(*, application: Application, changed: list[str], actor: Actor) -> Application:
     """Save an edited app registration (the admin's change form set the fields) with the rules of an edit.
@@ -85,6 +87,7 @@ def application_update(*, application: Application, changed: list[str], actor: A
     A public client has no secrets (SPEC §4.1, AADB2C90084): turning an app public removes them, so that
     turning it back cannot silently bring old secrets into use again.
     """
+    validate_application(application)
     _validate_full(application)
     application.save()
     details: dict = {"changed": sorted(changed)}

@@ -50,7 +50,7 @@ def test_a_migrated_client_keeps_its_client_id(admin):
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("name", "  ", "needs a name"),
     ("client_id", "not-a-uuid", "must be a UUID"),
-    ("app_id_uri", "no spaces allowed", "absolute URI"),
+    ("app_id_uri", "no spaces allowed", "App ID URI: no spaces"),
 ])
 def test_bad_registration_input_is_shown_and_nothing_is_written(admin, field, value, message):
     data = form_data(admin.get(reverse("admin:applications_application_add")))

@@ -1,0 +1,69 @@
+"""The admin shows the services' rules in the services' words (issue 17, items 7-9), never Django's
+constraint text: the App ID URI rule of applications/validators.py, redirect URIs, and sign-in names."""
+
+import pytest
+from django.urls import reverse
+
+from applications.forms import RedirectUriInlineForm
+from applications.models import Application
+from tests.admin.conftest import errors_of, form_data
+
+pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§6")]
+
+APP_ADD = reverse("admin:applications_application_add")
+
+
+def app_add_data(admin, **overrides) -> dict:
+    data = form_data(admin.get(APP_ADD))
+    data.update(name="Orders API", client_type="confidential", **overrides)
+    return data
+
+
+@pytest.mark.parametrize(("uri", "message"), [
+    ("notauri", "App ID URI: 'notauri' is not a URI; use the default api://{client id}"),
+    ("ftp://x/y", "App ID URI: the scheme must be api:// or https:// (got 'ftp:')"),
+    ("http://insecure.example/api", "App ID URI: use https://, not http://"),
+    ("https://insecure.example/api", "App ID URI: https URIs must use a verified domain of the tenant "
+                                     "(contoso.onmicrosoft.com, login.contoso.test)"),
+    ("https://contoso.onmicrosoft.com/api?x=1", "App ID URI: query strings ('?…') are not allowed"),
+    ("api://orders", "App ID URI: an api:// URI must contain this app's client id"),
+])
+def test_the_app_form_shows_the_services_app_id_uri_rule_and_writes_nothing(admin, uri, message):
+    response = admin.post(APP_ADD, app_add_data(admin, app_id_uri=uri))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors["app_id_uri"])
+    assert "Constraint" not in errors_of(response)
+    assert not Application.objects.exists()
+
+
+def test_the_default_app_id_uri_of_the_client_id_on_the_form_is_accepted(admin):
+    data = app_add_data(admin)
+    data["app_id_uri"] = f"api://{data['client_id']}"
+    response = admin.post(APP_ADD, data)
+    assert response.status_code == 302, errors_of(response)
+    assert Application.objects.get(name="Orders API").app_id_uri == data["app_id_uri"]
+
+
+def test_an_app_whose_stored_uri_predates_the_rules_can_still_be_edited(admin, api_app):
+    Application.objects.filter(pk=api_app.pk).update(app_id_uri="http://legacy.example/api")
+    url = reverse("admin:applications_application_change", args=[api_app.pk])
+    data = form_data(admin.get(url))
+    data["name"] = "Renamed API"
+    response = admin.post(url, data)
+    assert response.status_code == 302, errors_of(response)
+    assert Application.objects.get(pk=api_app.pk).name == "Renamed API"
+    data["app_id_uri"] = "http://legacy.example/other"
+    response = admin.post(url, data)
+    assert "App ID URI: use https://, not http://" in errors_of(response)
+
+
+@pytest.mark.parametrize("uri", ["not a uri", "https://app.contoso.com/cb#fragment"])
+def test_the_redirect_uri_row_form_gives_the_services_words(uri):
+    """For the app admin's redirect-URI inline (wired with `form = RedirectUriInlineForm`)."""
+    form = RedirectUriInlineForm(data={"uri": uri})
+    assert not form.is_valid()
+    assert form.errors["uri"] == [
+        f"Redirect URI '{uri}' is not valid: give an absolute URI with a scheme, e.g. https://app.contoso.com/auth "
+        "or msal{client id}://auth, without spaces or a '#' fragment, at most 1024 characters."
+    ]
