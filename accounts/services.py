@@ -16,9 +16,15 @@ def username_validate(username: str | None) -> str | None:
         return None
     normalized = normalize_sign_in_name(username)
     if is_email(normalized):
-        raise ValidationError("A user name cannot contain '@'; use --email for email sign-in names.")
+        raise ValidationError(
+            f"A user name cannot contain '@' (got '{username.strip()}'); an email address is the email sign-in "
+            "name, so give it there."
+        )
     if len(normalized) > USERNAME_MAX_LENGTH or any(c.isspace() or not c.isprintable() for c in normalized):
-        raise ValidationError(f"Invalid user name '{username}'.")
+        raise ValidationError(
+            f"Invalid user name '{username}': at most {USERNAME_MAX_LENGTH} characters, without spaces or control "
+            "characters."
+        )
     if User.objects.filter(username=normalized).exists():
         raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
     return normalized
@@ -33,7 +39,10 @@ def email_validate(email: str | None) -> str | None:
     if not (local and at and domain and "@" not in domain and len(normalized) <= EMAIL_MAX_LENGTH) or any(
         c.isspace() for c in normalized
     ):
-        raise ValidationError(f"Invalid email address '{email}'.")
+        raise ValidationError(
+            f"Invalid email address '{email}': an email sign-in name looks like name@contoso.com (no spaces, at "
+            f"most {EMAIL_MAX_LENGTH} characters)."
+        )
     if User.objects.filter(email=normalized).exists():
         raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
     return normalized

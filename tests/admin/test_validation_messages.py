@@ -4,6 +4,7 @@ constraint text: the App ID URI rule of applications/validators.py, redirect URI
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from applications.forms import RedirectUriInlineForm
 from applications.models import Application
 from tests.admin.conftest import errors_of, form_data
@@ -67,3 +68,17 @@ def test_the_redirect_uri_row_form_gives_the_services_words(uri):
         f"Redirect URI '{uri}' is not valid: give an absolute URI with a scheme, e.g. https://app.contoso.com/auth "
         "or msal{client id}://auth, without spaces or a '#' fragment, at most 1024 characters."
     ]
+
+
+def test_the_user_form_names_the_email_sign_in_name_not_a_command_line_option(admin):
+    """Item 8: the admin said "use --email", the command line's wording; both now say the same neutral text."""
+    url = reverse("admin:accounts_user_add")
+    data = form_data(admin.get(url))
+    data.update(username="bob@contoso.test", email="", password1="", password2="")
+    response = admin.post(url, data)
+    assert response.status_code == 200
+    text = errors_of(response)
+    assert ("A user name cannot contain '@' (got 'bob@contoso.test'); an email address is the email sign-in name, "
+            "so give it there.") in text
+    assert "--email" not in text
+    assert not User.objects.filter(is_staff=False).exists()
