@@ -45,6 +45,15 @@ def split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Rows as aligned text columns for a person (--json is for scripts)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    return [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *rows]
+    ]
+
+
 def read_secret_line(stream: TextIO, prompt: str = "Password: ") -> str:
     """One line from stdin without its line ending; on a terminal, asked for without echo."""
     if stream is sys.stdin and stream.isatty():
