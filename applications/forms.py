@@ -78,7 +78,9 @@ class AppRoleInlineForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         if not (data.get("allow_application") or data.get("allow_user")):
-            raise ValidationError("Choose at least one allowed member type (Application, User).")
+            # On the field, so the model's constraint check (app_role_has_member_type) is skipped, not repeated
+            # in Django's words.
+            self.add_error("allow_application", "Choose at least one allowed member type (Application, User).")
         return data
 
 

@@ -22,9 +22,9 @@ class AppRoleSpec:
 
 def parse_member_types(value: Any, where: str = "") -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not items:
+    types = tuple(t for t in (str(item).strip() for item in items) if t) if isinstance(items, list | tuple) else ()
+    if not types:
         raise ValidationError(f"{where}allowedMemberTypes must list at least one of {', '.join(MEMBER_TYPES)}.")
-    types = tuple(str(t).strip() for t in items)
     unknown = [t for t in types if t not in MEMBER_TYPES]
     if unknown:
         raise ValidationError(f"{where}unknown member type '{unknown[0]}' (allowed: {', '.join(MEMBER_TYPES)}).")

@@ -59,6 +59,29 @@ def test_an_app_whose_stored_uri_predates_the_rules_can_still_be_edited(admin, a
     assert "App ID URI: use https://, not http://" in errors_of(response)
 
 
+@pytest.mark.parametrize(("rows", "message"), [
+    ({"scopes-TOTAL_FORMS": "1", "scopes-0-value": "tasks read", "scopes-0-display_name": "Read"},
+     "value must be a non-empty string without spaces, at most 120 characters, e.g. app.read (got 'tasks read')."),
+    ({"scopes-TOTAL_FORMS": "2", "scopes-0-value": "tasks.read", "scopes-0-display_name": "Read",
+      "scopes-1-value": "tasks.read", "scopes-1-display_name": "Read"},
+     "Two rows have the same value; a value must be unique within the app."),
+    ({"app_roles-TOTAL_FORMS": "3", "app_roles-2-value": "x.read", "app_roles-2-display_name": "X"},
+     "Choose at least one allowed member type (Application, User)."),
+    ({"redirect_uri_rows-TOTAL_FORMS": "2", "redirect_uri_rows-0-uri": "myapp://auth",
+      "redirect_uri_rows-1-uri": "myapp://auth"}, "Please correct the duplicate data for uri."),
+    ({"client_type": "daemon"}, "Select a valid choice. daemon is not one of the available choices."),
+])
+def test_inline_rows_that_would_break_a_constraint_are_refused_in_words(admin, api_app, rows, message):
+    url = reverse("admin:applications_application_change", args=[api_app.pk])
+    data = form_data(admin.get(url))
+    data.update(rows)
+    response = admin.post(url, data)
+    assert response.status_code == 200
+    assert message in errors_of(response)
+    assert "Constraint" not in errors_of(response)
+    assert not api_app.scopes.exists() and api_app.app_roles.count() == 2
+
+
 @pytest.mark.parametrize("uri", ["not a uri", "https://app.contoso.com/cb#fragment"])
 def test_the_redirect_uri_row_form_gives_the_services_words(uri):
     """For the app admin's redirect-URI inline (wired with `form = RedirectUriInlineForm`)."""

@@ -140,7 +140,7 @@ def test_addapprole_json_with_every_option(run, api_app):
     ((str(uuid.uuid4()), "x.read"), "Unknown application"),
     ((API_URI, "app.read"), "already has an app role 'app.read'"),
     ((API_URI, "x.read", "--member-types", "Robot"), "unknown member type 'Robot'"),
-    ((API_URI, "x.read", "--member-types", ""), "member type"),
+    ((API_URI, "x.read", "--member-types", ""), "must list at least one of Application, User"),
     ((API_URI, "x.read", "--id", "not-a-guid"), "must be a GUID"),
     ((API_URI, "x.read", "--id", "EXISTING"), "already has an app role with id"),
     ((API_URI, "has space"), "without spaces"),
