@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 
 from accounts.models import User
 from accounts.services import user_create
@@ -74,6 +74,13 @@ def test_helpers():
 class Explodes(TrustframeCommand):
     def run(self, **options):
         raise RuntimeError("disk on fire")
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_database_connection(monkeypatch):
+    # run_from_argv closes every connection when it ends, as a process about to exit may: the test's
+    # transaction lives on one (on PostgreSQL, closing it would end the test's database session).
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
 
 def run_from_argv(command: TrustframeCommand, *args: str) -> int:
