@@ -48,6 +48,18 @@ def email_validate(email: str | None) -> str | None:
     return normalized
 
 
+def _full_clean(user: User) -> None:
+    """The model's own checks (field lengths), each message naming its field: a command prints them all
+    on one line, where "Ensure this value has at most 64 characters" alone would not say which."""
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ValidationError([
+            message if field == "__all__" else f"{User._meta.get_field(field).verbose_name.capitalize()}: {message}"
+            for field, messages in exc.message_dict.items() for message in messages
+        ]) from None
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -81,7 +93,7 @@ def user_create(
         user.password_changed_at = timezone.now()
     else:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
+    _full_clean(user)
     user.save()
     audit_record(actor=actor, action="user.create", target=user, details={"object_id": str(user.object_id)})
     return user
