@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from accounts import services
-from accounts.models import User
+from accounts.models import AdminAccount, User
+from accounts.roles import ROLES
 from accounts.sign_in_names import normalize_sign_in_name
 
 _NEEDS_SIGN_IN_NAME = "Give a user name, an email address or both: the user signs in with them."
@@ -72,7 +73,7 @@ class UserChangeForm(_SignInNamesMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "email", "display_name", "given_name", "surname", "is_active", "mfa_required",
-                  "password_expired", "is_staff", "is_superuser"]
+                  "password_expired"]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -108,3 +109,71 @@ class SetPasswordForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+def _role_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label="Roles", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(r.name, format_html("<strong>{}</strong> — {}", r.name, r.description)) for r in ROLES],
+        help_text="What the account may do in this admin. A superuser may do everything without a role.",
+    )
+
+
+class AdminAccountAddForm(forms.ModelForm):
+    """A new admin account: it signs in to this admin site with its user name; it gets no tokens."""
+
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password confirmation", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    roles = _role_field()
+
+    class Meta:
+        model = AdminAccount
+        fields = ["username", "email", "display_name", "is_superuser"]
+        labels = {"is_superuser": "Superuser (every permission, no role needed)"}
+
+    def clean_username(self) -> str:
+        name = services.username_validate(self.cleaned_data.get("username") or "", staff=True)
+        if name is None:
+            raise ValidationError("An admin account needs a user name: it signs in with it.")
+        return name
+
+    def clean_email(self) -> str | None:
+        return services.email_validate(self.cleaned_data.get("email") or "", staff=True)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords do not match.")
+        elif data.get("password1"):
+            try:
+                validate_password(data["password1"], AdminAccount(username=data.get("username")))
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class AdminAccountChangeForm(forms.ModelForm):
+    roles = _role_field()
+
+    class Meta:
+        model = AdminAccount
+        fields = ["display_name", "is_active", "is_superuser"]
+        labels = {"is_superuser": "Superuser (every permission, no role needed)"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = list(self.instance.groups.values_list("name", flat=True))
+
+
+class AdminSetPasswordForm(SetPasswordForm):
+    """An admin account's password: no "change at next sign-in" (admins change theirs here)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["force_change"]

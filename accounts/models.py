@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +12,7 @@ from accounts.sign_in_names import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, normal
 
 
 class UserManager(BaseUserManager["User"]):
-    """Used by Django's `createsuperuser`; directory code calls `accounts.services.user_create`."""
+    """Used by Django's `createsuperuser` and login; directory code calls `accounts.services.user_create`."""
 
     def _create(self, username: str | None, email: str | None, password: str | None, **extra) -> "User":
         user = self.model(
@@ -34,7 +34,14 @@ class UserManager(BaseUserManager["User"]):
         return self._create(username, email, password, **extra)
 
     def get_by_natural_key(self, username: str) -> "User":
-        return self.get(username=normalize_sign_in_name(username))
+        # Django's login and `createsuperuser` look names up here: only admin accounts sign in to the
+        # admin, and their names are a namespace apart from the directory's.
+        return self.get(username=normalize_sign_in_name(username), is_staff=True)
+
+
+class AdminAccountManager(UserManager):
+    def get_queryset(self) -> models.QuerySet["User"]:
+        return super().get_queryset().filter(is_staff=True)
 
 
 def initial_refresh_tokens_valid_from() -> datetime:
@@ -45,22 +52,33 @@ def initial_refresh_tokens_valid_from() -> datetime:
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A directory user. Admin operators are users with `is_staff`."""
+    """A directory user (`is_staff` false) or an admin account (`is_staff` true), never both.
+
+    As in B2C, the people who run the tenant are not its consumers: an admin account signs in to
+    `/admin/` only and never gets a token from a policy; a directory user gets tokens and never reaches
+    the admin. The two kinds share this table (Django's auth needs one user model) but not their
+    sign-in names: each kind has its own unique names, and every lookup says which kind it wants.
+    The kind is fixed when the account is created.
+    """
 
     object_id = models.UUIDField("object id", default=uuid.uuid4, unique=True, editable=False)
-    username = models.CharField(
-        "user name", max_length=USERNAME_MAX_LENGTH, unique=True, null=True, blank=True,
+    # NULL, not "": accounts without this kind of name must not collide under the unique constraints.
+    username = models.CharField(  # noqa: DJ001
+        "user name", max_length=USERNAME_MAX_LENGTH, null=True, blank=True,
         help_text="Sign-in name without '@'; stored case-folded.",
     )
-    email = models.CharField(
-        "email", max_length=EMAIL_MAX_LENGTH, unique=True, null=True, blank=True,
+    email = models.CharField(  # noqa: DJ001
+        "email", max_length=EMAIL_MAX_LENGTH, null=True, blank=True,
         help_text="Email sign-in name; stored case-folded.",
     )
     display_name = models.CharField(max_length=256, blank=True)
     given_name = models.CharField(max_length=64, blank=True)
     surname = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField("enabled", default=True)
-    is_staff = models.BooleanField("admin access", default=False)
+    is_staff = models.BooleanField(
+        "admin account", default=False, editable=False,
+        help_text="An admin account signs in to the admin site only; it is not a user of the directory.",
+    )
     refresh_tokens_valid_from = models.DateTimeField(
         "refreshTokensValidFromDateTime", default=initial_refresh_tokens_valid_from,
         help_text="Refresh tokens issued at or before this instant are refused.",
@@ -82,6 +100,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [
+            *(
+                models.UniqueConstraint(
+                    fields=[field], condition=Q(is_staff=staff), name=f"user_{field}_unique_{kind}",
+                    violation_error_message=f"The sign-in name is already in use by another {kind} account.",
+                )
+                for field in ("username", "email") for staff, kind in ((False, "directory"), (True, "admin"))
+            ),
             models.CheckConstraint(
                 condition=Q(username__isnull=False) | Q(email__isnull=False), name="user_has_sign_in_name"
             ),
@@ -107,6 +132,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def sign_in_names(self) -> list[str]:
         return [n for n in (self.username, self.email) if n]
+
+
+class AdminAccount(User):
+    """The admin accounts (staff): who runs the tenant, with built-in roles (groups) as permissions."""
+
+    objects = AdminAccountManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "administrator"
+
+    def save(self, *args, **kwargs) -> None:
+        self.is_staff = True
+        super().save(*args, **kwargs)
+
+
+class AdminRole(Group):
+    """A built-in admin role (accounts/roles.py), shown read-only as "Admin roles"."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "admin role"
 
 
 class FederatedIdentity(models.Model):

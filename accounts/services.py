@@ -10,8 +10,11 @@ from accounts.sign_in_names import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, is_ema
 from audit.services import Actor, audit_record
 
 
-def username_validate(username: str | None) -> str | None:
-    """The normal form of a new user name, or ValidationError (malformed or taken)."""
+def username_validate(username: str | None, *, staff: bool = False) -> str | None:
+    """The normal form of a new user name, or ValidationError (malformed or taken).
+
+    Taken means taken by an account of the same kind: admin accounts (`staff`) have names of their own.
+    """
     if username is None or not username.strip():
         return None
     normalized = normalize_sign_in_name(username)
@@ -25,12 +28,12 @@ def username_validate(username: str | None) -> str | None:
             f"Invalid user name '{username}': at most {USERNAME_MAX_LENGTH} characters, without spaces or control "
             "characters."
         )
-    if User.objects.filter(username=normalized).exists():
+    if User.objects.filter(username=normalized, is_staff=staff).exists():
         raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
     return normalized
 
 
-def email_validate(email: str | None) -> str | None:
+def email_validate(email: str | None, *, staff: bool = False) -> str | None:
     """The normal form of a new email sign-in name, or ValidationError (malformed or taken)."""
     if email is None or not email.strip():
         return None
@@ -43,7 +46,7 @@ def email_validate(email: str | None) -> str | None:
             f"Invalid email address '{email}': an email sign-in name looks like name@contoso.com (no spaces, at "
             f"most {EMAIL_MAX_LENGTH} characters)."
         )
-    if User.objects.filter(email=normalized).exists():
+    if User.objects.filter(email=normalized, is_staff=staff).exists():
         raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
     return normalized
 

@@ -1,8 +1,9 @@
 """Sign-in names: one normal form for storage, lookup and (later) lockout counters.
 
-B2C treats sign-in names case-insensitively. We store the normal form, so a unique index is the
-whole uniqueness rule. A user name never contains "@", an email always does, so the two kinds can
-never collide and the kind of a presented name is known from its shape.
+B2C treats sign-in names case-insensitively. We store the normal form, so a unique index (one per
+kind of account: directory users, admin accounts) is the whole uniqueness rule. A user name never
+contains "@", an email always does, so the two kinds of name can never collide and the kind of a
+presented name is known from its shape.
 """
 
 import unicodedata

@@ -7,28 +7,33 @@ leaves an AuditEvent.
 import uuid
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+import applications.admin_assignments  # noqa: F401  (registers the "Users and groups" admin)
 from applications import selectors, services
+from applications.admin_overview import EXPIRES_SOON, OverviewPagesMixin
+from applications.admin_permissions import PermissionPagesMixin
+from applications.admin_secrets import SecretPagesMixin
 from applications.forms import (
     ApplicationForm,
     AppRoleInlineForm,
     AppRolesManifestForm,
-    ClientSecretForm,
     DelegatedScopeInlineForm,
-    PermissionAddForm,
     UniqueValueFormSet,
 )
 from applications.models import (
     AccessToken,
     Application,
     AppRole,
+    ClientCertificate,
     ClientSecret,
     DelegatedScope,
     Grant,
@@ -36,8 +41,8 @@ from applications.models import (
     RedirectUri,
     RefreshToken,
 )
-from identity.admin import ServiceErrorsMixin
-from identity.tenant import tenant_name
+from identity.admin import ServiceErrorsMixin, is_confirmed, reposted_fields
+from identity.admin_display import header, moment_html
 
 # DOT registers admin classes for the swapped models that edit columns we removed; ours replace them.
 for _model in (Application, AccessToken, RefreshToken, IDToken, Grant):
@@ -52,57 +57,161 @@ class RedirectUriInline(admin.TabularInline):
     verbose_name_plural = "redirect URIs"
 
 
+def expiry_status(expires_at):
+    """Active, Expired, or "Expires soon" within 30 days: a credential to replace before it stops working."""
+    left = expires_at - timezone.now()
+    if left.total_seconds() <= 0:
+        return format_html('<span class="tf-not-granted">Expired</span>')
+    if left <= EXPIRES_SOON:
+        return format_html('<span class="tf-warning-text" title="Add a new credential and move services to it '
+                           'before this one expires">Expires soon (in {} days)</span>', max(left.days, 0))
+    return "Active"
+
+
 class ClientSecretInline(admin.TabularInline):
     """Secrets are listed by hint only; values exist only on the page that created them."""
 
     model = ClientSecret
     extra = 0
-    fields = ["hint", "description", "created_at", "expires_at", "status"]
+    can_delete = False  # "Delete" asks first, on a page of its own
+    fields = ["hint", "description", "created", "expires", "status", "delete"]
     readonly_fields = fields
-    verbose_name_plural = "client secrets (tick Delete and save to remove one)"
+    verbose_name_plural = "client secrets"
+
+    @admin.display(description="created")
+    def created(self, obj: ClientSecret):
+        return moment_html(obj.created_at)
+
+    @admin.display(description="expires")
+    def expires(self, obj: ClientSecret):
+        return moment_html(obj.expires_at)
 
     @admin.display(description="status")
-    def status(self, obj: ClientSecret) -> str:
-        return "Expired" if obj.is_expired else "Active"
+    def status(self, obj: ClientSecret):
+        return expiry_status(obj.expires_at)
+
+    @admin.display(description="")
+    def delete(self, obj: ClientSecret):
+        url = reverse("admin:applications_application_secret_delete", args=[obj.application_id, obj.key_id])
+        return format_html('<a href="{}" class="deletelink">Delete…</a>', url)
 
     def has_add_permission(self, request: HttpRequest, obj: Application | None = None) -> bool:
         return False  # "New client secret" creates them, so the value can be shown once
 
 
-class AppRoleInline(admin.TabularInline):
+class ClientCertificateInline(admin.TabularInline):
+    """Certificates by thumbprint; "Upload certificate" adds them, "Delete…" asks first."""
+
+    model = ClientCertificate
+    extra = 0
+    can_delete = False
+    fields = ["thumbprint_sha1", "description", "valid_from", "expires", "status", "delete"]
+    readonly_fields = fields
+    verbose_name_plural = "certificates (private_key_jwt)"
+
+    @admin.display(description="valid from")
+    def valid_from(self, obj: ClientCertificate):
+        return moment_html(obj.not_before)
+
+    @admin.display(description="expires")
+    def expires(self, obj: ClientCertificate):
+        return moment_html(obj.not_after)
+
+    @admin.display(description="status")
+    def status(self, obj: ClientCertificate):
+        return expiry_status(obj.not_after)
+
+    @admin.display(description="")
+    def delete(self, obj: ClientCertificate):
+        url = reverse("admin:applications_application_certificate_delete", args=[obj.application_id, obj.key_id])
+        return format_html('<a href="{}" class="deletelink">Delete…</a>', url)
+
+    def has_add_permission(self, request: HttpRequest, obj: Application | None = None) -> bool:
+        return False
+
+
+class ShortIdMixin:
+    """The role's or scope's GUID as its first 8 characters, the whole on hover: a full GUID wraps over
+    four lines and pushes the table past 1366 px."""
+
+    @admin.display(description="id")
+    def short_id(self, obj) -> str:
+        full = getattr(obj, "role_id", None) or getattr(obj, "scope_id", None)
+        return format_html('<code title="{}">{}…</code>', full, str(full)[:8]) if obj.pk and full else "—"
+
+
+class AppRoleInline(ShortIdMixin, admin.TabularInline):
     model = AppRole
     form = AppRoleInlineForm
     formset = UniqueValueFormSet
     extra = 0
-    fields = ["role_id", "value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
-    readonly_fields = ["role_id"]
+    fields = ["short_id", "value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
+    readonly_fields = ["short_id"]
     verbose_name_plural = "app roles (appRoles)"
 
 
-class DelegatedScopeInline(admin.TabularInline):
+class DelegatedScopeInline(ShortIdMixin, admin.TabularInline):
     model = DelegatedScope
     form = DelegatedScopeInlineForm
     formset = UniqueValueFormSet
     extra = 0
-    fields = ["scope_id", "value", "display_name", "description", "is_enabled"]
-    readonly_fields = ["scope_id"]
+    fields = ["short_id", "value", "display_name", "description", "is_enabled"]
+    readonly_fields = ["short_id"]
     verbose_name_plural = "delegated scopes (Expose an API)"
 
 
 @admin.register(Application)
-class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class ApplicationAdmin(SecretPagesMixin, PermissionPagesMixin, OverviewPagesMixin, ServiceErrorsMixin,
+                       admin.ModelAdmin):
     form = ApplicationForm
     change_form_template = "admin/applications/application/change_form.html"
     view_on_site = False  # DOT's get_absolute_url points at its own management views, not mounted here
-    list_display = ["name", "client_id", "client_type_label", "ropc_enabled", "app_id_uri", "enabled"]
+    list_display = ["name", "client_id", "client_type_label", "ropc", "app_id_uri", "enabled"]
     list_display_links = ["name", "client_id"]
     list_filter = ["client_type", "ropc_enabled", "enabled"]
     search_fields = ["name", "client_id", "app_id_uri"]
     ordering = ["name"]
 
-    @admin.display(description="client type", ordering="client_type")
+    @admin.display(description="type", ordering="client_type")
     def client_type_label(self, obj: Application) -> str:
         return "Public" if obj.is_public else "Confidential"
+
+    @admin.display(boolean=True, ordering="ropc_enabled", description=header(
+        "ROPC", "Resource owner password credentials: the app may exchange a user's name and password for tokens"))
+    def ropc(self, obj: Application) -> bool:
+        return obj.ropc_enabled
+
+    # ---- Confidential -> Public deletes the credentials: ask first ----------------------------------
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict | None = None) -> HttpResponse:
+        app = self.get_object(request, unquote(object_id)) if object_id and request.method == "POST" else None
+        if (app is not None and not app.is_public and request.POST.get("client_type") == Application.CLIENT_PUBLIC
+                and (app.secrets.exists() or app.certificates.exists()) and not is_confirmed(request)
+                and self.has_change_permission(request, app)):
+            return self._confirm_going_public(request, app)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _confirm_going_public(self, request: HttpRequest, app: Application) -> HttpResponse:
+        secrets = [f"Secret {s.hint}… {s.description or '(no description)'}, expires {s.expires_at:%Y-%m-%d}"
+                   for s in app.secrets.order_by("expires_at")]
+        certificates = [f"Certificate {c.thumbprint_sha1} {c.description or c.subject}, expires {c.not_after:%Y-%m-%d}"
+                        for c in app.certificates.order_by("not_after")]
+        return self.confirmation_page(
+            request, app, title="Make the app a public client",
+            question=f"Make {app.name} a public client and delete its {len(secrets)} client secret(s) and "
+                     f"{len(certificates)} certificate(s)?",
+            objects=[*secrets, *certificates], objects_label="Credentials that will be deleted:",
+            consequences=[
+                "Public clients (native apps) cannot keep a secret, so every client secret and certificate of this "
+                "app is deleted.",
+                "Services that authenticate with them get invalid_client within a second.",
+                "The app can no longer use client credentials; ROPC stays possible if enabled, without a secret.",
+                "Switching back to Confidential later does not bring them back: new ones must be added.",
+            ],
+            confirm_label="Yes, make it public and delete the credentials", cancel_url=request.get_full_path(),
+            hidden=reposted_fields(request), action_url=request.get_full_path(),
+        )
 
     # ---- the form -------------------------------------------------------------------------------
 
@@ -127,7 +236,9 @@ class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Application | None) -> list:
         inlines = [RedirectUriInline, AppRoleInline, DelegatedScopeInline]
-        return [*inlines, ClientSecretInline] if obj is not None and not obj.is_public else inlines
+        if obj is not None and not obj.is_public:
+            return [*inlines, ClientSecretInline, ClientCertificateInline]
+        return inlines
 
     @admin.display(description="requested permissions")
     def permissions_status(self, obj: Application) -> str:
@@ -149,7 +260,12 @@ class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Application, form: ApplicationForm, change: bool) -> None:
         if change:
             if form.changed_data:
+                secrets, certs = (obj.secrets.count(), obj.certificates.count()) if obj.is_public else (0, 0)
                 services.application_update(application=obj, changed=form.changed_data, actor=request.user)
+                if secrets or certs:
+                    self.message_user(request, f"Deleted {secrets} client secret(s) and {certs} certificate(s): "
+                                               f"{obj.name} is now a public client, and public clients have no "
+                                               "credentials.", messages.WARNING)
             return
         app = services.application_register(
             actor=request.user, name=obj.name, public=obj.is_public, ropc=obj.ropc_enabled,
@@ -217,37 +333,12 @@ class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                         name=f"applications_application_{name.replace('-', '_')}")
 
         return [
-            view(self.secret_add_view, "new-secret"),
+            *self.secret_urls(),
+            *self.permission_urls(),
+            *self.overview_urls(),
             view(self.manifest_view, "app-roles-json"),
-            view(self.permissions_view, "permissions"),
             *super().get_urls(),
         ]
-
-    def secret_add_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """"New client secret": the value is rendered in this response only, never stored or messaged."""
-        app = self.get_object_or_denied(request, object_id)
-        error = None
-        if app.is_public:
-            error = (f"'{app.name}' is a public client; public clients cannot keep a secret and do not get one. "
-                     "Change its client type to Confidential first if it is a server app.")
-        form = ClientSecretForm(request.POST or None) if error is None else None
-        if form is not None and request.method == "POST" and form.is_valid():
-            try:
-                secret, value = services.client_secret_add(
-                    application=app, actor=request.user, description=form.cleaned_data["description"],
-                    expires_days=form.cleaned_data["expires_days"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                response = TemplateResponse(request, "admin/applications/application/secret_created.html",
-                                            self.page_context(request, app, "Client secret created",
-                                                              secret=secret, value=value))
-                response["Cache-Control"] = "no-store"
-                return response
-        context = self.page_context(request, app, "New client secret", form=form, error=error,
-                                    submit_label="Add secret")
-        return TemplateResponse(request, "admin/applications/application/secret_add.html", context)
 
     def manifest_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Paste the `appRoles` JSON of an Azure manifest; all roles are validated before any is written."""
@@ -267,46 +358,3 @@ class ApplicationAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         context = self.page_context(request, app, "Paste appRoles JSON", form=form, submit_label="Import app roles",
                                     roles=app.app_roles.all())
         return TemplateResponse(request, "admin/applications/application/manifest.html", context)
-
-    def permissions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """API permissions with their consent status; request, remove, grant and revoke admin consent."""
-        app = self.get_object_or_denied(request, object_id)
-        action = request.POST.get("action") if request.method == "POST" else None
-        form = PermissionAddForm(request.POST if action == "add" else None, client=app)
-        if action in ("grant", "revoke", "remove"):
-            self._permission_action(request, app, action)
-            return HttpResponseRedirect(request.path)
-        if action == "add" and form.is_valid():
-            try:
-                with transaction.atomic():  # one API's bad value leaves the others unrequested too
-                    added = [p for api, values in form.by_api().items()
-                             for p in services.permission_add(client=app, api=api, values=values, actor=request.user)]
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                self.message_user(request, f"Requested {len(added)} permission(s). They are not granted "
-                                           "until an admin grants consent.", messages.SUCCESS)
-                return HttpResponseRedirect(request.path)
-        context = self.page_context(
-            request, app, "API permissions", form=form, rows=selectors.permissions_with_status(app),
-            tenant=tenant_name(), submit_label="Request permissions",
-        )
-        return TemplateResponse(request, "admin/applications/application/permissions.html", context)
-
-    def _permission_action(self, request: HttpRequest, app: Application, action: str) -> None:
-        if action == "grant":
-            granted = services.admin_consent_grant(client=app, actor=request.user)
-            self.message_user(request, f"Admin consent granted for {tenant_name()} "
-                                       f"({len(granted)} newly granted permission(s)).", messages.SUCCESS)
-        elif action == "revoke":
-            count = services.admin_consent_revoke(client=app, actor=request.user)
-            self.message_user(request, f"Admin consent revoked ({count} permission(s)).", messages.SUCCESS)
-        else:
-            pk = request.POST.get("permission", "")
-            permission = app.required_permissions.filter(pk=pk).first() if pk.isdigit() else None
-            if permission is None:
-                self.message_user(request, "That permission is no longer requested.", messages.WARNING)
-                return
-            services.permission_remove(permission=permission, actor=request.user)
-            self.message_user(request, f"Removed {permission.target.value}.", messages.SUCCESS)
-

@@ -1,5 +1,7 @@
 """Forms of the app-registration admin (SPEC §6). Rules live in the services; these only collect input."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -25,6 +27,7 @@ class ApplicationForm(forms.ModelForm):
         model = Application
         fields = ["name", "client_id", "client_type", "ropc_enabled", "app_id_uri", "enabled"]
         labels = {"name": "Display name"}
+        widgets = {"app_id_uri": forms.TextInput(attrs={"size": 60}), "client_id": forms.TextInput(attrs={"size": 40})}
 
     def clean_name(self) -> str:
         return validators.name_validate(self.cleaned_data.get("name") or "")
@@ -61,7 +64,7 @@ class RedirectUriInlineForm(forms.ModelForm):
 
 
 def _value_field(help_text: str) -> forms.CharField:
-    return forms.CharField(max_length=120, help_text=help_text)
+    return forms.CharField(max_length=120, help_text=help_text, widget=forms.TextInput(attrs={"size": 14}))
 
 
 class AppRoleInlineForm(forms.ModelForm):
@@ -70,7 +73,17 @@ class AppRoleInlineForm(forms.ModelForm):
     class Meta:
         model = AppRole
         fields = ["value", "display_name", "description", "allow_application", "allow_user", "is_enabled"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+        # Short headers, so the table fits at 1366 px; the help icon says what each means.
+        labels = {"allow_application": "Apps", "allow_user": "Users", "is_enabled": "On"}
+        help_texts = {
+            "allow_application": "Member type Application: client apps can be granted it by admin consent "
+                                 "(client credentials).",
+            "allow_user": "Member type User: it can be assigned to users (Users and groups); it appears in "
+                          "their tokens' roles.",
+            "is_enabled": "Enabled: only enabled roles are granted, assigned and put in tokens.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 24}),
+                   "display_name": forms.TextInput(attrs={"size": 16})}
 
     def clean_value(self) -> str:
         return validate_role_value(self.cleaned_data["value"])
@@ -99,20 +112,57 @@ class DelegatedScopeInlineForm(forms.ModelForm):
     class Meta:
         model = DelegatedScope
         fields = ["value", "display_name", "description", "is_enabled"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+        labels = {"display_name": "Consent display name", "is_enabled": "On"}
+        help_texts = {"is_enabled": "Enabled: only enabled scopes are requested, consented and put in tokens."}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 24}),
+                   "display_name": forms.TextInput(attrs={"size": 16})}
 
     def clean_value(self) -> str:
         return validate_role_value(self.cleaned_data["value"])
+
+
+# Entra's choices on "Add a client secret" (recommended: 180 days).
+SECRET_PRESETS = [
+    ("90", "90 days (3 months)"),
+    ("180", "180 days (6 months), recommended"),
+    ("365", "365 days (12 months)"),
+    ("545", "545 days (18 months)"),
+    ("730", "730 days (24 months)"),
+    ("custom", "Custom: the number of days below"),
+]
 
 
 class ClientSecretForm(forms.Form):
     description = forms.CharField(
         max_length=256, required=False, help_text="What the secret is for, e.g. 'CI pipeline'."
     )
-    expires_days = forms.IntegerField(
-        label="Expires in (days)", initial=SECRET_DEFAULT_DAYS, min_value=1, max_value=SECRET_MAX_DAYS,
-        help_text=f"Default {SECRET_DEFAULT_DAYS} days (6 months); at most {SECRET_MAX_DAYS} days (2 years).",
+    expires = forms.ChoiceField(
+        label="Expires", choices=SECRET_PRESETS, required=False, initial=str(SECRET_DEFAULT_DAYS),
+        widget=forms.RadioSelect,
+        help_text="Rotate secrets before they expire: add the new one, move the service to it, then delete the old.",
     )
+    expires_days = forms.IntegerField(
+        label="Custom: expires in (days)", required=False, min_value=1, max_value=SECRET_MAX_DAYS,
+        help_text=f"With “Custom”: 1 to {SECRET_MAX_DAYS} days (2 years).",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        preset = data.get("expires") or "custom"
+        if preset != "custom":
+            data["expires_days"] = int(preset)
+        elif data.get("expires_days") is None and not self.has_error("expires_days"):
+            self.add_error("expires_days", f"Give the number of days (1 to {SECRET_MAX_DAYS}) or choose a preset.")
+        return data
+
+
+class CertificateUploadForm(forms.Form):
+    certificate = forms.FileField(
+        label="Certificate file", widget=forms.ClearableFileInput(attrs={"accept": ".cer,.crt,.pem"}),
+        help_text="The public certificate only (.cer, .crt or .pem; PEM or DER). Never upload the private key: "
+        "it stays with the app, which signs its client assertions with it (private_key_jwt).",
+    )
+    description = forms.CharField(max_length=256, required=False, help_text="e.g. 'Nightly job, 2027'.")
 
 
 class AppRolesManifestForm(forms.Form):
@@ -124,35 +174,54 @@ class AppRolesManifestForm(forms.Form):
     )
 
 
-def permission_choices(client: Application) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every enabled app role (member type Application) and scope of every API, grouped by API."""
+@dataclass(frozen=True)
+class PickerOption:
+    """One checkbox of the permission picker: an app role or a delegated scope of an API."""
+
+    choice: str  # "{api pk}|{value}", what the form posts
+    value: str
+    display_name: str
+    description: str
+    kind: str  # "Application" (an app role) or "Delegated" (a scope)
+
+
+@dataclass(frozen=True)
+class PickerGroup:
+    api: Application
+    options: list[PickerOption]
+    is_self: bool
+
+
+def permission_picker(client: Application) -> list[PickerGroup]:
+    """Every enabled app role (member type Application) and scope of every API, grouped by API, without
+    what the client has requested already (issue 17 item 17)."""
+    requested = set(client.required_permissions.values_list("app_role_id", "scope_id"))
+    requested_roles = {role for role, _ in requested if role}
+    requested_scopes = {scope for _, scope in requested if scope}
     groups = []
-    apis = Application.objects.prefetch_related("app_roles", "scopes").order_by("name")
-    for api in apis:
+    for api in Application.objects.prefetch_related("app_roles", "scopes").order_by("name"):
         options = [
-            (f"{api.pk}|{r.value}", f"{r.value} — {r.display_name} (Application)")
-            for r in api.app_roles.all() if r.allow_application and r.is_enabled
+            PickerOption(f"{api.pk}|{r.value}", r.value, r.display_name, r.description, "Application")
+            for r in api.app_roles.all() if r.allow_application and r.is_enabled and r.pk not in requested_roles
         ] + [
-            (f"{api.pk}|{s.value}", f"{s.value} — {s.display_name} (Delegated)")
-            for s in api.scopes.all() if s.is_enabled
+            PickerOption(f"{api.pk}|{s.value}", s.value, s.display_name, s.description, "Delegated")
+            for s in api.scopes.all() if s.is_enabled and s.pk not in requested_scopes
         ]
         if options:
-            label = f"{api.name} ({api.app_id_uri or api.client_id})" + (" — this app" if api.pk == client.pk else "")
-            groups.append((label, options))
+            groups.append(PickerGroup(api, options, api.pk == client.pk))
     return groups
 
 
 class PermissionAddForm(forms.Form):
     permissions = forms.MultipleChoiceField(
-        label="Permissions to request",
-        widget=forms.SelectMultiple(attrs={"size": 12}),
-        help_text="App roles (application permissions) and scopes (delegated permissions), grouped by API. "
-        "Hold Ctrl (Cmd on a Mac) to choose several.",
+        label="Permissions to request", widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one permission to request."},
     )
 
     def __init__(self, *args, client: Application, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["permissions"].choices = permission_choices(client)
+        self.picker = permission_picker(client)
+        self.fields["permissions"].choices = [(o.choice, o.value) for g in self.picker for o in g.options]
 
     def by_api(self) -> dict[Application, list[str]]:
         """The chosen values grouped by the API that defines them."""

@@ -87,6 +87,15 @@ def refresh_token_redeem(
     token = refresh_token_for_update(checksum) if lock else refresh_token_current(checksum)
     if token is None:
         raise errors.InvalidGrant("The provided refresh token is invalid or malformed.")
+    try:
+        _check_redeemable(token, client=client, policy=policy, now=now, lock=lock)
+    except errors.TokenError as exc:
+        exc.user = token.user  # the presented token names its user: the sign-in event records whose it was
+        raise
+    return token
+
+
+def _check_redeemable(token: RefreshToken, *, client: Application, policy: Policy, now: datetime, lock: bool) -> None:
     if token.application_id != client.pk:
         raise errors.InvalidGrant(
             f"The provided client ID '{client.client_id}' does not match the client ID that issued the grant.",
@@ -105,7 +114,6 @@ def refresh_token_redeem(
     expired = expiry_error(token, policy=policy, now=now)
     if expired is not None:
         raise expired
-    return token
 
 
 def expiry_error(token: RefreshToken, *, policy: Policy, now: datetime) -> errors.InvalidGrant | None:
@@ -143,7 +151,7 @@ def _reuse(token: RefreshToken, now: datetime) -> None:
         successor.save(update_fields=["revoked", "updated"])
         return
     # The request's transaction rolls back with this refusal; the grant revokes the family after it.
-    error = errors.grant_revoked()
+    error = errors.grant_revoked("A rotated refresh token was presented again: its whole family is revoked.")
     error.effects.append(lambda: refresh_token_revoke_family(family=token.token_family))
     raise error
 

@@ -76,6 +76,13 @@ def roles_consented_cached(*, client: Application, api: Application) -> list[str
     return directory.get(("roles", client.pk, api.pk), lambda: roles_consented(client=client, api=api))
 
 
+def defines_user_roles_cached(application: Application) -> bool:
+    """Whether the app defines an enabled app role of member type User: when it does not, no token for it
+    carries a user's roles, and the token endpoint need not read the user's assignments."""
+    return directory.get(("user_roles", application.pk), lambda: AppRole.objects.filter(
+        application_id=application.pk, is_enabled=True, allow_user=True).exists())
+
+
 def delegated_scope_find_cached(resource: str, value: str) -> DelegatedScope | None:
     """The enabled delegated scope `value` of the enabled API `resource` names (App ID URI or client id)."""
     resource = resource.strip()

@@ -96,7 +96,26 @@ def application_update(*, application: Application, changed: list[str], actor: A
         if removed:
             application.secrets.all().delete()
             details["secrets_removed"] = removed
+        certificates = [str(k) for k in application.certificates.values_list("key_id", flat=True)]
+        if certificates:  # likewise (applications/certificates.py)
+            application.certificates.all().delete()
+            details["certificates_removed"] = certificates
     audit_record(actor=actor, action="application.update", target=application, details=details)
+    return application
+
+
+@transaction.atomic
+def application_set_app_id_uri(*, application: Application, app_id_uri: str, actor: Actor) -> Application:
+    """Expose an API: give the app its App ID URI (clients then ask for `{App ID URI}/.default`)."""
+    before = application.app_id_uri
+    application.app_id_uri = validators.app_id_uri_validate(
+        app_id_uri, client_id=application.client_id, application=application
+    )
+    _validate_full(application)
+    application.save(update_fields=["app_id_uri"])
+    audit_record(actor=actor, action="application.update", target=application, details={
+        "changed": ["app_id_uri"], "app_id_uri": {"before": before, "after": application.app_id_uri},
+    })
     return application
 
 

@@ -1,110 +1,193 @@
 """Admin for the logs (SPEC §6): audit events and sign-in events, read-only, with a chart of sign-ins.
 
-The chart is server-rendered SVG (no scripts, no CDN): successes and failures per hour or per day
-over whatever the changelist's filters and search select.
+The sign-in log shows who (linked to the user), which app (its name, linked to the registration), the
+result and why a refusal was refused, filtered by user, app, result and time range
+(`?user=<object id>` is a user's sign-in activity), exported as CSV with the same filters. The chart
+is server-rendered SVG (no scripts, no CDN) over whatever the filters and search select.
 """
 
 import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
-from django.contrib import admin
-from django.db.models import Count, Max, Min, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncHour
-from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
+from accounts.models import User
+from applications.models import Application
+from audit.admin_filters import (
+    GRANT_LABELS,
+    AppFilter,
+    GrantFilter,
+    ResultFilter,
+    TimeRangeFilter,
+    UserFilter,
+    describe_filters,
+)
+from audit.chart import sign_in_chart
+from audit.display import moment_html
+from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
+from audit.selectors import with_app
 from identity.admin import ReadOnlyAdmin
-
-CHART_MAX_BARS = 60
-CHART_HEIGHT = 120
-BAR_WIDTH = 12
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_repr"]
+    list_display = ["time", "actor_label", "action", "target_type", "target_repr"]
     list_filter = ["created_at", "action", "target_type"]
     search_fields = ["actor_label", "action", "target_repr", "target_id"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "actor_label", "action", "target_type", "target_id", "target_repr", "details_pretty"]
-    readonly_fields = ["details_pretty"]
+    fields = ["time", "actor_label", "action", "target_type", "target_id", "target_repr", "details_pretty"]
+    readonly_fields = ["time", "details_pretty"]
+
+    @admin.display(description="time", ordering="created_at")
+    def time(self, obj: AuditEvent) -> str:
+        return moment_html(obj.created_at)
 
     @admin.display(description="details")
     def details_pretty(self, obj: AuditEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One bucket of the chart, with its geometry precomputed so the template only draws."""
-
-    start: datetime
-    label: str
-    succeeded: int
-    failed: int
-    x: int
-    ok_y: int
-    ok_height: int
-    fail_y: int
-    fail_height: int
+def sign_in_activity_url(user: User) -> str:
+    """A user's sign-in activity: the log filtered to them (for a link on the user's page)."""
+    return f"{reverse('admin:audit_signinevent_changelist')}?{urlencode({'user': str(user.object_id)})}"
 
 
-def sign_in_chart(queryset: QuerySet) -> dict | None:
-    """Successes and failures per hour (spans up to two days) or per day, for the latest buckets."""
-    events = queryset.order_by()
-    span = events.aggregate(first=Min("created_at"), last=Max("created_at"))
-    if span["first"] is None:
+def app_sign_ins_url(application: Application) -> str:
+    """An app's sign-ins: the log filtered to its client id (for a link on the app's page)."""
+    return f"{reverse('admin:audit_signinevent_changelist')}?{urlencode({'app': application.client_id})}"
+
+
+def _admin_url(name: str, pk: object) -> str | None:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:  # that model's admin is not registered (or is named otherwise)
         return None
-    hourly = span["last"] - span["first"] <= timedelta(days=2)
-    step, trunc = (timedelta(hours=1), TruncHour) if hourly else (timedelta(days=1), TruncDay)
-    tz = timezone.get_current_timezone()
-    counts = {
-        row["bucket"]: (row["ok"], row["failed"])
-        for row in events.annotate(bucket=trunc("created_at", tzinfo=tz)).values("bucket").annotate(
-            ok=Count("id", filter=Q(succeeded=True)), failed=Count("id", filter=Q(succeeded=False)),
-        )
-    }
-    last = max(counts)
-    first = max(min(counts), last - step * (CHART_MAX_BARS - 1))
-    starts = [first + step * i for i in range(int((last - first) / step) + 1)]
-    peak = max(ok + failed for ok, failed in counts.values()) or 1
-    bars = []
-    for i, start in enumerate(starts):
-        ok, failed = counts.get(start, (0, 0))
-        ok_h, fail_h = round(ok * CHART_HEIGHT / peak), round(failed * CHART_HEIGHT / peak)
-        local = timezone.localtime(start, tz)
-        bars.append(Bar(
-            start=start, label=f"{local:%Y-%m-%d %H:00}" if hourly else f"{local:%Y-%m-%d}",
-            succeeded=ok, failed=failed, x=i * (BAR_WIDTH + 2),
-            ok_y=CHART_HEIGHT - ok_h - fail_h, ok_height=ok_h, fail_y=CHART_HEIGHT - fail_h, fail_height=fail_h,
-        ))
-    return {
-        "bars": bars, "per": "hour" if hourly else "day", "peak": peak, "height": CHART_HEIGHT,
-        "width": len(bars) * (BAR_WIDTH + 2), "bar_width": BAR_WIDTH,
-        "total_ok": sum(b.succeeded for b in bars), "total_failed": sum(b.failed for b in bars),
-        "first_label": bars[0].label, "last_label": bars[-1].label,
-    }
+
+
+def _header(text: str, title: str) -> str:
+    """A short column header whose long meaning is on hover."""
+    return format_html('<span title="{}">{}</span>', title, text)
 
 
 @admin.register(SignInEvent)
 class SignInEventAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/signinevent/change_list.html"
-    list_display = ["created_at", "sign_in_name", "client_id", "policy_id", "grant_type", "ip_address", "outcome",
-                    "result_code", "error"]
-    list_filter = ["succeeded", "created_at", "grant_type", "result_code", "policy_id"]
-    search_fields = ["sign_in_name", "client_id", "ip_address", "result_code", "error", "policy_id"]
+    # The key columns only, to fit at 1366 px; the grant type is a filter, and on each event's page.
+    list_display = ["time", "who", "app", "result", "reason", "ip"]
+    list_filter = [ResultFilter, UserFilter, AppFilter, TimeRangeFilter, GrantFilter, "result_code", "policy_id"]
+    list_select_related = ["user"]
+    search_fields = ["sign_in_name", "client_id", "ip_address", "result_code", "error", "failure_reason", "policy_id"]
+    search_help_text = "Sign-in name, client id, IP address, error code or text, policy."
     date_hierarchy = "created_at"
+    # No COUNT(*) of the whole table beside the filtered count: the log only grows.
+    show_full_result_count = False
+    fields = ["time", "outcome", "who", "sign_in_name", "app", "client_id", "grant", "policy_id", "ip_address",
+              "error", "result_code", "failure_reason"]
+    readonly_fields = ["time", "outcome", "who", "app", "grant"]
 
-    @admin.display(boolean=True, description="succeeded", ordering="succeeded")
-    def outcome(self, obj: SignInEvent) -> bool:
-        return obj.succeeded
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SignInEvent]:
+        return with_app(super().get_queryset(request))
+
+    @admin.display(description=_header("Time", "When the token request was answered"), ordering="created_at")
+    def time(self, obj: SignInEvent) -> str:
+        return moment_html(obj.created_at)
+
+    @admin.display(description=_header("User", "The account the request named (linked), else the sign-in name typed"))
+    def who(self, obj: SignInEvent) -> str:
+        if obj.user is not None:
+            url = _admin_url("admin:accounts_user_change", obj.user.pk)
+            text = str(obj.user)
+            title = f"{obj.user.get_full_name() or text} · object id {obj.user.object_id}"
+            if url:
+                return format_html('<a class="tf-cut" href="{}" title="{}">{}</a>', url, title, text)
+            return format_html('<span class="tf-cut" title="{}">{}</span>', title, text)
+        if obj.sign_in_name:
+            return format_html('<span class="tf-cut" title="{}: no account has this sign-in name">{}</span>',
+                               obj.sign_in_name, obj.sign_in_name)
+        return format_html('<span title="{}">—</span>', "App-only (client credentials)"
+                           if obj.grant_type == "client_credentials" else "No user named")
+
+    @admin.display(description=_header("App", "The app registration the client id names (linked)"))
+    def app(self, obj: SignInEvent) -> str:
+        name, pk = getattr(obj, "app_name", None), getattr(obj, "app_pk", None)
+        url = _admin_url("admin:applications_application_change", pk) if pk else None
+        if name is not None and url:
+            return format_html('<a class="tf-cut" href="{}" title="{} · client id {}">{}</a>',
+                               url, name, obj.client_id, name)
+        if obj.client_id:
+            # No registration has this client id (any more): its start, the whole id on hover.
+            return format_html('<span title="Unregistered client id {}">{}…</span>', obj.client_id, obj.client_id[:8])
+        return "—"
+
+    @admin.display(description=_header("Result", "Success, or the B2C error code (else the OAuth error) of a refusal"),
+                   ordering="succeeded")
+    def result(self, obj: SignInEvent) -> str:
+        if obj.succeeded:
+            return format_html('<span class="tf-ok">{}</span>', "Success")
+        return format_html('<span class="tf-fail tf-cut" title="{}">{}</span>', obj.error, obj.result_code or obj.error)
+
+    @admin.display(description="grant type")
+    def grant(self, obj: SignInEvent) -> str:
+        label = GRANT_LABELS.get(obj.grant_type)
+        return f"{label} ({obj.grant_type})" if label else obj.grant_type or "—"
+
+    @admin.display(description="result")
+    def outcome(self, obj: SignInEvent) -> str:
+        return "Success" if obj.succeeded else "Failure"
+
+    @admin.display(description=_header("Reason", "Why the request was refused (the whole text on hover)"))
+    def reason(self, obj: SignInEvent) -> str:
+        text = obj.failure_reason or ("" if obj.succeeded else obj.error)
+        return format_html('<span class="tf-cut" title="{}">{}</span>', text, text) if text else ""
+
+    @admin.display(description=_header("IP", "The client's IP address"), ordering="ip_address")
+    def ip(self, obj: SignInEvent) -> str:
+        if not obj.ip_address:
+            return "—"
+        return format_html('<span class="tf-cut" title="{}">{}</span>', obj.ip_address, obj.ip_address)
+
+    def get_urls(self) -> list:
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="audit_signinevent_export"),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The changelist's selection (filters, search, date drill-down, order) as CSV."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        changelist_url = reverse("admin:audit_signinevent_changelist")
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:  # a filter did not parse: its message says why
+            return HttpResponseRedirect(f"{changelist_url}?{ERROR_FLAG}=1")
+        if changelist.result_count > EXPORT_MAX_ROWS:
+            messages.error(request, f"The filters select {changelist.result_count:,} sign-in events; the export "
+                           f"is limited to {EXPORT_MAX_ROWS:,}. Narrow the time range, or use "
+                           "`manage.py signins --json`.")
+            return HttpResponseRedirect(changelist_url + changelist.get_query_string())
+        return csv_response(changelist.queryset)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # The log is a wide table: the page gives it the width the app menu would take (breadcrumbs and
+        # the home page still lead everywhere), so the key columns fit at 1366 px.
+        extra_context = {"title": "Sign-in events", "is_nav_sidebar_enabled": False, **(extra_context or {})}
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:  # absent when the request was redirected (e.g. a bad filter)
-            response.context_data["chart"] = sign_in_chart(changelist.queryset)
+            selection = describe_filters(changelist)
+            response.context_data["chart"] = sign_in_chart(changelist.queryset, selection)
+            response.context_data["selection"] = selection
+            response.context_data["export_url"] = (
+                reverse("admin:audit_signinevent_export") + changelist.get_query_string()
+            )
+            response.context_data["export_max_rows"] = EXPORT_MAX_ROWS
         return response

@@ -37,4 +37,6 @@ def _event(outcome: TokenOutcome) -> SignInRecord:
         succeeded=outcome.succeeded,
         error=outcome.error,
         result_code=outcome.b2c_code,
+        # Every refusal says why (the outcome's detail), at worst by its RFC 6749 code.
+        failure_reason="" if outcome.succeeded else _text(outcome.detail or outcome.error)[:256],
     )

@@ -32,7 +32,10 @@ from django.db import (
     connection,
     transaction,
 )
+from django.db.models import Q
 
+from accounts.models import User
+from accounts.sign_in_names import is_email, normalize_sign_in_name
 from audit.models import SignInEvent
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,8 @@ logger = logging.getLogger(__name__)
 BATCH = 2_000
 # While the database is away: about a minute of a busy process's events.
 MAX_PENDING = 100_000
+# Sign-in names looked up per query when naming the users of a batch (a bound on the IN list).
+NAME_CHUNK = 1_000
 
 
 @dataclass(slots=True)
@@ -57,6 +62,7 @@ class SignInRecord:
     succeeded: bool = False
     error: str = ""
     result_code: str = ""
+    failure_reason: str = ""
 
 
 class SignInEventBuffer:
@@ -169,13 +175,36 @@ def _columns() -> list[str]:
     return [SignInEvent._meta.get_field(f.name).column for f in fields(SignInRecord)]
 
 
+def _name_users(events: list[SignInRecord]) -> None:
+    """Password attempts refused before any account was read (smart lockout, a client not allowed ROPC,
+    a wrong password) get the user their sign-in name belongs to, so that a user's sign-in activity is
+    one indexed filter. Read here, by the writer, in one query per batch: the request never waits for it."""
+    unnamed = [e for e in events if e.user_id is None and e.sign_in_name]
+    if not unnamed:
+        return
+    names = {normalize_sign_in_name(e.sign_in_name) for e in unnamed} - {""}
+    emails = [n for n in names if is_email(n)]
+    usernames = [n for n in names if not is_email(n)]
+    owners: dict[str, int] = {}
+    for start in range(0, max(len(emails), len(usernames)), NAME_CHUNK):
+        rows = User.objects.filter(
+            Q(email__in=emails[start:start + NAME_CHUNK]) | Q(username__in=usernames[start:start + NAME_CHUNK])
+        ).values_list("pk", "username", "email")
+        for pk, username, email in rows:
+            owners.update({name: pk for name in (username, email) if name})
+    for event in unnamed:
+        event.user_id = owners.get(normalize_sign_in_name(event.sign_in_name))
+
+
 def _write(events: list[SignInRecord]) -> None:
     """PostgreSQL: one COPY per batch (a many-row INSERT costs more to bind than the rest of the batch);
     other databases: executemany."""
+    _name_users(events)
     ops, quote = connection.ops, connection.ops.quote_name
     rows = [
         (ops.adapt_datetimefield_value(e.created_at), e.user_id, e.sign_in_name, e.client_id, e.policy_id,
-         e.grant_type, ops.adapt_ipaddressfield_value(e.ip_address), e.succeeded, e.error, e.result_code)
+         e.grant_type, ops.adapt_ipaddressfield_value(e.ip_address), e.succeeded, e.error, e.result_code,
+         e.failure_reason)
         for e in events
     ]
     table, columns = quote(SignInEvent._meta.db_table), ", ".join(quote(c) for c in _columns())

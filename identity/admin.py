@@ -1,11 +1,14 @@
 """Admin for the tenant and its signing keys (SPEC §3, §6), and the helpers every admin module shares."""
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from identity.keys.models import SigningKey
@@ -45,6 +48,31 @@ class ServiceErrorsMixin:
             "has_view_permission": self.has_view_permission(request, obj), **extra,
         }
 
+    def confirmation_page(
+        self, request: HttpRequest, obj: Model | None, *, title: str, question: str, consequences: Iterable[str],
+        confirm_label: str, cancel_url: str, objects: Iterable[Any] = (), hidden: Iterable[tuple[str, str]] = (),
+        action_url: str = "", danger: bool = True, objects_label: str = "",
+    ) -> TemplateResponse:
+        """A page that says exactly what an action will do, and does it only when its button is pressed
+        (it posts `confirm=yes` back, with `hidden` fields: see `is_confirmed`)."""
+        context = self.page_context(
+            request, obj, title, question=question, consequences=list(consequences), confirm_label=confirm_label,
+            cancel_url=cancel_url, objects=list(objects), hidden=list(hidden), action_url=action_url, danger=danger,
+            objects_label=objects_label,
+        )
+        return TemplateResponse(request, "admin/trustframe/confirm.html", context)
+
+
+def is_confirmed(request: HttpRequest) -> bool:
+    """The request is the POST of a confirmation page's button (`confirmation_page`)."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
+def reposted_fields(request: HttpRequest, drop: Iterable[str] = ("csrfmiddlewaretoken", "confirm")) -> list:
+    """A form's POST data as (name, value) pairs, to carry through a confirmation page unchanged."""
+    dropped = set(drop)
+    return [(name, value) for name in request.POST if name not in dropped for value in request.POST.getlist(name)]
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records kept by the system: viewable, never added, edited or deleted through the admin."""
@@ -60,7 +88,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(ReadOnlyAdmin):
+class SigningKeyAdmin(ServiceErrorsMixin, ReadOnlyAdmin):
     """Key material is never shown or edited; "Rotate keys" makes a new active key (SPEC §3)."""
 
     change_list_template = "admin/identity/signingkey/change_list.html"
@@ -79,15 +107,30 @@ class SigningKeyAdmin(ReadOnlyAdmin):
         ]
 
     def rotate_view(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         # Rotating is a change to the key set, whatever the read-only display says.
         if not request.user.has_perm("identity.add_signingkey"):
             raise PermissionDenied
+        changelist = reverse("admin:identity_signingkey_changelist")
+        if not is_confirmed(request):
+            if request.method not in ("GET", "HEAD", "POST"):
+                return HttpResponseNotAllowed(["GET", "POST"])
+            return self.confirmation_page(
+                request, None, title="Rotate signing keys", question="Rotate the tenant's signing keys?",
+                consequences=[
+                    "A new RSA key is created and becomes the active signing key.",
+                    "Every running process signs with the new key once its directory cache has seen it "
+                    f"(within {settings.DIRECTORY_CACHE_SECONDS:g} s); until then tokens are still signed "
+                    "with the current key.",
+                    "The current key stays published in the JWKS until every token it signed has expired, "
+                    "so tokens already issued keep validating.",
+                    "Clients that cache the JWKS pick up the new key at their next refresh of it.",
+                ],
+                confirm_label="Yes, rotate keys", cancel_url=changelist, danger=False,
+            )
         key = signing_key_rotate(actor=request.user)
         self.message_user(request, f"New active signing key {key.kid}; the previous key stays published "
                                    "until the tokens it signed have expired.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:identity_signingkey_changelist"))
+        return HttpResponseRedirect(changelist)
 
 
 @admin.register(Tenant)

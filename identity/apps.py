@@ -7,7 +7,14 @@ class IdentityConfig(AppConfig):
     verbose_name = "Tenant and signing keys"
 
     def ready(self) -> None:
-        from applications.models import Application, AppRole, ClientSecret, ConsentGrant, DelegatedScope
+        from applications.models import (
+            Application,
+            AppRole,
+            ClientCertificate,
+            ClientSecret,
+            ConsentGrant,
+            DelegatedScope,
+        )
         from identity import checks  # noqa: F401  (registers system checks)
         from identity.directory_cache import directory_changed
         from identity.keys.models import SigningKey
@@ -15,7 +22,7 @@ class IdentityConfig(AppConfig):
 
         # Whatever the token endpoint caches per process (identity/directory_cache.py): any write to it,
         # from the admin, a command or a service, marks the directory changed.
-        for model in (Policy, PolicyOutputClaim, Application, ClientSecret, AppRole, ConsentGrant, DelegatedScope,
-                      SigningKey):
+        for model in (Policy, PolicyOutputClaim, Application, ClientSecret, ClientCertificate, AppRole, ConsentGrant,
+                      DelegatedScope, SigningKey):
             for signal in (post_save, post_delete):
                 signal.connect(directory_changed, sender=model, dispatch_uid=f"directory_changed.{model.__name__}")

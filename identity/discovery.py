@@ -3,9 +3,18 @@
 Every URL starts with settings.IDENTITY_BASE_URL, never with the request's Host header: a client
 that reaches us through another name (or an attacker's Host header) must still be told our public
 origin. Like B2C's metadata, the paths use the tenant *name* and the policy id in lower case.
+
+The document advertises only endpoints that answer (SPEC §9: "until then discovery advertises only what
+is served"). `authorization_endpoint` stays although interactive sign-in is a later milestone: OIDC
+Discovery §3 marks it REQUIRED and MSAL Python reads it unconditionally (msal/authority.py,
+`openid_config['authorization_endpoint']`: a KeyError without it), so it names a real endpoint that says
+interactive sign-in is not available (identity/views/authorize.py). `end_session_endpoint` (optional,
+OIDC RP-Initiated Logout) and `response_modes_supported` (optional, about authorization responses) are
+left out until there is a logout and an authorization response.
 """
 
 from django.conf import settings
+from django.http import HttpRequest
 
 from identity.tenant import tenant_id, tenant_name
 from policies.models import Policy, PolicyOutputClaim
@@ -13,11 +22,12 @@ from policies.models import Policy, PolicyOutputClaim
 # Claims every token or ID token may carry whatever the policy lists (SPEC §3 "Common claims").
 STANDARD_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "oid", "idp")
 GRANT_TYPES = ("password", "refresh_token", "client_credentials")
-CLIENT_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
-# OIDC Discovery §3 requires response_types_supported. These are what the ROPC grant accepts as
-# `response_type` (SPEC §4.1) plus `code` for the authorize endpoint of a later milestone.
-RESPONSE_TYPES = ("code", "id_token", "token id_token")
-RESPONSE_MODES = ("query", "fragment", "form_post")
+CLIENT_AUTH_METHODS = ("client_secret_post", "client_secret_basic", "private_key_jwt")
+# What a private_key_jwt client assertion may be signed with (identity/oauth/client_assertion.py).
+CLIENT_ASSERTION_ALGORITHMS = ("RS256", "PS256")
+# OIDC Discovery §3 requires response_types_supported. These are the `response_type` values the ROPC
+# grant honours (SPEC §4.1); `code` joins them when the authorization endpoint issues codes.
+RESPONSE_TYPES = ("id_token", "token id_token")
 # MSAL adds `profile` to every request, so it is accepted and advertised (notes/msal-python.md).
 SCOPES = ("openid", "offline_access", "profile")
 
@@ -46,10 +56,6 @@ def authorization_endpoint_url(policy: Policy) -> str:
     return f"{policy_url(policy)}/oauth2/v2.0/authorize"
 
 
-def end_session_endpoint_url(policy: Policy) -> str:
-    return f"{policy_url(policy)}/oauth2/v2.0/logout"
-
-
 def revocation_endpoint_url(policy: Policy) -> str:
     return f"{policy_url(policy)}/oauth2/v2.0/revoke"
 
@@ -60,6 +66,30 @@ def introspection_endpoint_url(policy: Policy) -> str:
 
 def jwks_uri(policy: Policy) -> str:
     return f"{policy_url(policy)}/discovery/v2.0/keys"
+
+
+def discovery_url(policy: Policy) -> str:
+    return f"{policy_url(policy)}/v2.0/.well-known/openid-configuration"
+
+
+def authority_url(policy: Policy) -> str:
+    """What MSAL takes as `authority`: the policy id as registered (MSAL knows B2C by its `B2C_1` prefix)."""
+    return f"{_base()}/{tenant_name()}/{policy.policy_id}"
+
+
+def origin_mismatch(request: HttpRequest) -> str | None:
+    """Why the configured public origin must not be advertised to this request, or None.
+
+    A request that arrived over TLS while IDENTITY_BASE_URL is http: typically a TLS server started in
+    development without IDENTITY_BASE_URL, which then defaults to http://127.0.0.1:8000. Advertising that
+    would send an https-only client (MSAL) to an http endpoint, on another port; the caller answers 421
+    (RFC 9110 §15.5.20: not configured for this scheme and authority) with this text instead. The reverse
+    (https origin, plain request) is a TLS-terminating proxy and is fine.
+    """
+    if not (request.is_secure() and _base().startswith("http://")):
+        return None
+    return (f"This server was reached over https, but its public origin (IDENTITY_BASE_URL) is {_base()}: "
+            f"set IDENTITY_BASE_URL=https://{request.get_host()} (or use `make run-tls`, which does).")
 
 
 def claims_supported(policy: Policy) -> list[str]:
@@ -74,18 +104,20 @@ def discovery_document(policy: Policy) -> dict:
         "issuer": issuer_for(policy),
         "authorization_endpoint": authorization_endpoint_url(policy),
         "token_endpoint": token_endpoint_url(policy),
-        "end_session_endpoint": end_session_endpoint_url(policy),
         "jwks_uri": jwks_uri(policy),
         "revocation_endpoint": revocation_endpoint_url(policy),
         "introspection_endpoint": introspection_endpoint_url(policy),
         "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
-        "response_modes_supported": list(RESPONSE_MODES),
+        # RFC 8414 §2: required alongside private_key_jwt, for each endpoint that accepts it.
+        "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "response_types_supported": list(RESPONSE_TYPES),
         "scopes_supported": list(SCOPES),
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "grant_types_supported": list(GRANT_TYPES),
         "claims_supported": claims_supported(policy),
     }

@@ -21,6 +21,7 @@ env = environ.FileAwareEnv(
     ARGON2_PARALLELISM=(int, 1),
     CLIENT_SECRET_DEFAULT_DAYS=(int, 180),
     REFRESH_TOKEN_REUSE_GRACE_SECONDS=(int, 10),
+    CLIENT_ASSERTION_SINGLE_USE=(bool, False),
     LOCKOUT_THRESHOLD=(int, 10),
     LOCKOUT_DURATION_SECONDS=(int, 60),
     LOCKOUT_MAX_DURATION_SECONDS=(int, 5 * 3600),
@@ -76,6 +77,9 @@ CLIENT_SECRET_DEFAULT_DAYS = env("CLIENT_SECRET_DEFAULT_DAYS")
 # A rotated refresh token presented again within this many seconds, while its successor is unused,
 # is a client's retry after a lost response; later, it is theft and revokes the family (SPEC §4.2).
 REFRESH_TOKEN_REUSE_GRACE_SECONDS = env("REFRESH_TOKEN_REUSE_GRACE_SECONDS")
+# Accept each client assertion (private_key_jwt) once only, by its jti, remembered in the cache. Off by
+# default as in Entra: MSAL reuses one assertion for every request it makes within 9 minutes.
+CLIENT_ASSERTION_SINGLE_USE = env("CLIENT_ASSERTION_SINGLE_USE")
 
 # Smart lockout (SPEC §4.1): after LOCKOUT_THRESHOLD distinct wrong passwords a sign-in name is locked
 # for LOCKOUT_DURATION_SECONDS, doubling every 10 lockouts up to LOCKOUT_MAX_DURATION_SECONDS.
@@ -137,7 +141,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Trustframe's name and tenant on it (identity/admin_site.py).
+    "identity.admin_site.TrustframeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -186,6 +191,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# Admin accounts sign in to /admin/; directory users never do (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.AdminAccountBackend"]
+# auth.W004: user names are unique per kind of account (directory users, admin accounts), by two
+# conditional constraints Django's check does not recognise; login looks in the admin namespace only.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 # Argon2id first (SPEC §1), at OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 MiB per
 # verification keeps a login storm within memory. Changing the parameters rehashes on next sign-in.
@@ -208,6 +218,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Times with seconds and zone everywhere in the admin (identity/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["identity.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

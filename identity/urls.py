@@ -7,10 +7,12 @@ so that an unknown tenant or policy gets a JSON 404 that says which, not a gener
 from django.contrib import admin
 from django.urls import path
 
+from identity.views.authorize import AuthorizeView
 from identity.views.discovery import OpenIdConfigurationView
 from identity.views.errors import ADMIN_PREFIX, UserRealmView
 from identity.views.health import HealthView, ReadyView
 from identity.views.jwks import JwksView
+from identity.views.landing import LandingView
 from identity.views.token import IntrospectView, RevokeView, TokenView
 
 openid_configuration = OpenIdConfigurationView.as_view()
@@ -18,8 +20,10 @@ keys = JwksView.as_view()
 token = TokenView.as_view()
 revoke = RevokeView.as_view()
 introspect = IntrospectView.as_view()
+authorize = AuthorizeView.as_view()
 
 urlpatterns = [
+    path("", LandingView.as_view(), name="landing"),
     path(ADMIN_PREFIX.lstrip("/"), admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
@@ -38,6 +42,9 @@ urlpatterns = [
     path("<str:tenant>/oauth2/v2.0/revoke", revoke, name="revoke-p"),
     path("<str:tenant>/<str:policy>/oauth2/v2.0/introspect", introspect, name="introspect"),
     path("<str:tenant>/oauth2/v2.0/introspect", introspect, name="introspect-p"),
+    # Advertised by discovery (REQUIRED there, and read by MSAL); says interactive sign-in is not available.
+    path("<str:tenant>/<str:policy>/oauth2/v2.0/authorize", authorize, name="authorize"),
+    path("<str:tenant>/oauth2/v2.0/authorize", authorize, name="authorize-p"),
 ]
 
 handler400 = "identity.views.errors.bad_request"

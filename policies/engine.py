@@ -51,7 +51,13 @@ def evaluate(request: PolicyRequest) -> PolicyResult:
     journey = JOURNEYS.get(request.grant_type)
     if journey is None:
         raise errors.UnsupportedGrantType(f"The supplied grant_type [{request.grant_type}] is not supported.")
-    state = run_journey(journey, JourneyState(request=request))
+    state = JourneyState(request=request)
+    try:
+        run_journey(journey, state)
+    except errors.TokenError as exc:
+        if getattr(exc, "user", None) is None:
+            exc.user = state.user  # refused after a step identified the user: the sign-in event names them
+        raise
     claims = state.claims
     claims.setdefault("sub", _subject(request.policy, claims))
     return PolicyResult(

@@ -27,3 +27,8 @@ def policy_find_cached(policy_id: str) -> Policy | None:
         return Policy.objects.prefetch_related("output_claims").filter(policy_id__iexact=key).first()
 
     return directory.get(("policy", key), load) if key else None
+
+
+def policies_enabled() -> list[Policy]:
+    """The enabled policies, by id: what the landing page lists."""
+    return list(Policy.objects.filter(enabled=True).order_by("policy_id"))

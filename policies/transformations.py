@@ -16,7 +16,7 @@ def create_string_claim(*, value: str, output: str) -> Transformation:
 
 def assert_datetime_is_greater_than(
     *, left: str, right: str, assert_if_equal_to: bool = True, assert_if_right_operand_is_not_present: bool = True,
-    error: InvalidGrant | None = None,
+    error: InvalidGrant | None = None, reason: str = "",
 ) -> Transformation:
     """AssertDateTimeIsGreaterThan: refuse unless claims[left] > claims[right].
 
@@ -26,12 +26,13 @@ def assert_datetime_is_greater_than(
     def run(claims: dict[str, Any]) -> None:
         left_value: datetime | None = claims.get(left)
         right_value: datetime | None = claims.get(right)
+        # `reason` is the sign-in event's (the client sees B2C's text only), else the comparison that failed.
         if right_value is None:
             if assert_if_right_operand_is_not_present:
-                raise error or grant_revoked()
+                raise error or grant_revoked(reason or f"{right} is not set.")
             return
         if left_value is None or left_value < right_value or (left_value == right_value and not assert_if_equal_to):
-            raise error or grant_revoked()
+            raise error or grant_revoked(reason or f"{left} is not later than {right}.")
     return run
 
 
@@ -42,5 +43,6 @@ BUILTIN = {
     "AssertRefreshTokenIssuedLaterThanValidFromDate": assert_datetime_is_greater_than(
         left="refreshTokenIssuedOnDateTime", right="refreshTokensValidFromDateTime",
         assert_if_equal_to=False, assert_if_right_operand_is_not_present=True,
+        reason="Sessions revoked since the token was issued (refreshTokensValidFromDateTime).",
     ),
 }

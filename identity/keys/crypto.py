@@ -18,11 +18,16 @@ class KeyDecryptionError(Exception):
     """The stored key cannot be decrypted with the configured IDENTITY_KEY_SECRET."""
 
 
-def _fernet() -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
+def fernet_for(info: bytes) -> Fernet:
+    """A Fernet key of its own for each purpose (`info`), derived from IDENTITY_KEY_SECRET with HKDF."""
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
         settings.IDENTITY_KEY_SECRET.encode()
     )
     return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _fernet() -> Fernet:
+    return fernet_for(_HKDF_INFO)
 
 
 def generate_rsa_private_key(key_size: int = RSA_KEY_SIZE) -> rsa.RSAPrivateKey:

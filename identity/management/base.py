@@ -12,6 +12,7 @@ argument) exits 2 as argparse does; an unexpected error exits 1 (`--traceback` s
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TextIO
@@ -86,6 +87,8 @@ class TrustframeCommand(BaseCommand):
 
     # call_command(..., stdin=StringIO(...)) in tests, like Django's createsuperuser.
     stealth_options = ("stdin",)
+    # False for a command that touches no database: it then needs none to be reachable (or to exist yet).
+    atomic = True
 
     @property
     def command_name(self) -> str:
@@ -139,7 +142,7 @@ class TrustframeCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            with transaction.atomic():
+            with transaction.atomic() if self.atomic else nullcontext():
                 output = self.run(**options)
         except ValidationError as exc:
             raise CommandError(one_line(exc)) from None

@@ -35,6 +35,11 @@ class IdentityOAuthLibCore(OAuthLibCore):
         headers = {name: meta[key] for key, name in HEADERS.items() if key in meta}
         if request.is_secure():
             headers["X_DJANGO_OAUTH_TOOLKIT_SECURE"] = "1"
+        # The view's TokenContext, for client authentication on every endpoint: oauthlib builds the
+        # revocation and introspection requests itself, from these headers, with no extra_credentials.
+        # Never a client's header: only the names above are copied from the request.
+        if hasattr(request, "token_context"):
+            headers[KEY] = request.token_context
         return headers
 
     def extract_body(self, request) -> list[tuple[str, str]]:

@@ -111,9 +111,9 @@ def public_client_sent_secret() -> InvalidRequest:
     )
 
 
-def grant_revoked() -> InvalidGrant:
+def grant_revoked(detail: str = "") -> InvalidGrant:
     return InvalidGrant("The provided grant has been revoked. Please reauthenticate and try again.",
-                        b2c_code="AADB2C90129")
+                        b2c_code="AADB2C90129", detail=detail)
 
 
 def grant_expired(detail: str = "") -> InvalidGrant:
@@ -136,6 +136,63 @@ class UnsupportedTokenType(TokenError):
                "user's sessions, instead.")
 
 
+def account_disabled() -> InvalidGrant:
+    """B2C's code for a disabled account (its UserMessageIfUserAccountDisabled). B2C's own text says "Your
+    account has been locked", which reads like smart lockout (AADB2C90114); SPEC §4.1 gives each refusal
+    its own description, so ours says "disabled"."""
+    return InvalidGrant("The user account is disabled. Contact your support person to enable it, then try again.",
+                        b2c_code="AADB2C90111", detail="Account disabled.")
+
+
 def account_locked() -> InvalidGrant:
     return InvalidGrant("Your account is temporarily locked to prevent unauthorized use. Try again later.",
                         b2c_code="AADB2C90114")
+
+
+# Client assertions (private_key_jwt: RFC 7523 §2.2, OIDC Core §9). B2C has no codes of its own for
+# them; these are Entra's, with its wording, so that a developer's search for the code finds the cause.
+
+
+def assertion_malformed(text: str) -> InvalidClient:
+    return InvalidClient(f"Invalid JWT token. {text}", b2c_code="AADSTS50027")
+
+
+def assertion_key_not_found(thumbprint: str) -> InvalidClient:
+    return InvalidClient("The certificate with identifier used to sign the client assertion is not registered on "
+                         f"application. [Reason - The key was not found., Thumbprint of key used by client: "
+                         f"'{thumbprint}']", b2c_code="AADSTS700027")
+
+
+def assertion_invalid_signature(reason: str) -> InvalidClient:
+    return InvalidClient(f"Client assertion contains an invalid signature. [Reason - {reason}]",
+                         b2c_code="AADSTS700027")
+
+
+def assertion_time_range(text: str) -> InvalidClient:
+    return InvalidClient(f"Client assertion is not within its valid time range. {text}", b2c_code="AADSTS700024")
+
+
+def assertion_wrong_client() -> InvalidClient:
+    return InvalidClient("Client assertion application identifier doesn't match 'client_id' parameter: iss and sub "
+                         "must both be the client id.", b2c_code="AADSTS700021")
+
+
+def assertion_wrong_audience(expected: str) -> InvalidClient:
+    return InvalidClient(f"Client assertion audience claim does not match Realm issuer. Use this policy's token "
+                         f"endpoint URL as aud: '{expected}'.", b2c_code="AADSTS700023")
+
+
+def assertion_replayed() -> InvalidClient:
+    return InvalidClient("The client assertion has been used already; sign a new one, with a new jti, for each "
+                         "request.")
+
+
+def assertion_with_secret() -> InvalidClient:
+    """RFC 7521 §4.2.1: more than one client authentication method is invalid_client."""
+    return InvalidClient("Use one client authentication method: a client_secret (or HTTP Basic) or a "
+                         "client_assertion, not both.")
+
+
+def public_client_sent_assertion() -> InvalidClient:
+    return InvalidClient("Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+                         b2c_code="AADSTS700025")

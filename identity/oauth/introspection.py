@@ -55,7 +55,9 @@ def access_token_claims(token: str) -> dict | None:
 
 
 def _user_still_valid(object_id: str, issued_at_ms: int) -> bool:
-    user = User.objects.filter(object_id=object_id).only("is_active", "refresh_tokens_valid_from").first()
+    # Admin accounts (is_staff) are not directory users: no token of theirs is active.
+    users = User.objects.filter(object_id=object_id, is_staff=False)
+    user = users.only("is_active", "refresh_tokens_valid_from").first()
     return bool(user and user.is_active and issued_at_ms > user.refresh_tokens_valid_from.timestamp() * 1000)
 
 
@@ -66,7 +68,10 @@ def access_token_introspect(token: str, client: Application) -> dict | None:
     issued_to = application_find(str(claims.get("azp", "")))
     if issued_to is None or not issued_to.enabled:
         return None
-    if "roles" not in claims and not _user_still_valid(claims.get("oid", ""), issued_at_ms(claims)):
+    # An app-only token's subject is its client's service principal; any other subject is a user, whose
+    # token may carry `roles` too (app roles assigned to the user), so `roles` does not tell them apart.
+    app_only = claims.get("oid") == str(issued_to.service_principal_id)
+    if not app_only and not _user_still_valid(claims.get("oid", ""), issued_at_ms(claims)):
         return None
     return {
         "scope": claims.get("scp", ""), "client_id": claims.get("azp"), "token_type": "Bearer",
@@ -83,7 +88,7 @@ def refresh_token_introspect(value: str, client: Application) -> dict | None:
         return None
     if token.policy is None or not token.policy.enabled or expiry_error(token, policy=token.policy, now=now):
         return None
-    if not token.user.is_active or token.created <= token.user.refresh_tokens_valid_from:
+    if token.user.is_staff or not token.user.is_active or token.created <= token.user.refresh_tokens_valid_from:
         return None
     return {
         "scope": token.scope, "client_id": client.client_id, "token_type": "refresh_token",

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from applications.assignments import user_roles_for_tokens
 from applications.models import RefreshToken
 from applications.refresh_tokens import refresh_token_issue, refresh_token_rotate
 from identity.oauth import tokens
@@ -17,17 +18,20 @@ def user_token_response(
     client, result, now = request.client, request.policy_result, request.now
     epoch, auth_epoch = int(now.timestamp()), int(auth_time.timestamp())
     object_id = result.claims["objectId"]
+    # The app roles assigned to the user on each token's audience: read fresh for every token, so an
+    # assignment removed since the sign-in is gone from the next refresh.
+    roles = user_roles_for_tokens(user=result.user, applications=(scopes.resource, client if scopes.openid else None))
     body: dict = {}
     if scopes.resource is not None:
         body["access_token"] = tokens.user_access_token(
             policy, client=client, resource=scopes.resource, subject=result.subject, object_id=object_id,
             scopes=[s.value for s in scopes.delegated], now=now.timestamp(), auth_time=auth_epoch,
+            roles=roles.get(scopes.resource.pk, ()),
         )
     if scopes.openid:
         body["id_token"] = tokens.id_token(
             policy, client=client, subject=result.subject, output_claims=result.id_token_claims,
-            now=now.timestamp(),
-            auth_time=auth_epoch,
+            now=now.timestamp(), auth_time=auth_epoch, roles=roles.get(client.pk, ()),
         )
     lifetime = (policy.access_token_lifetime_minutes if "access_token" in body else policy.id_token_lifetime_minutes)
     body.update(token_type="Bearer", not_before=epoch, expires_in=lifetime * 60, expires_on=epoch + lifetime * 60)

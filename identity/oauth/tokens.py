@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jwt
@@ -88,13 +88,16 @@ def app_access_token(
 
 def user_access_token(
     policy: Policy, *, client: Application, resource: Application, subject: str, object_id: str,
-    scopes: Iterable[str], now: float, auth_time: int | None,
+    scopes: Iterable[str], now: float, auth_time: int | None, roles: Sequence[str] = (),
 ) -> str:
+    """User access token (SPEC §3): aud = the resource, `roles` = the app roles assigned to the user on it."""
     claims = _common(policy, aud=resource.client_id, now=now, lifetime=policy.access_token_lifetime_minutes * 60)
     claims.update(sub=subject, oid=object_id, azp=client.client_id)
     scp = " ".join(scopes)
     if scp:
         claims["scp"] = scp
+    if roles:
+        claims["roles"] = list(roles)
     if auth_time is not None:
         claims["auth_time"] = auth_time
     return sign(claims)
@@ -102,14 +105,17 @@ def user_access_token(
 
 def id_token(
     policy: Policy, *, client: Application, subject: str, output_claims: Mapping[str, Any], now: float,
-    auth_time: int | None,
+    auth_time: int | None, roles: Sequence[str] = (),
 ) -> str:
-    """ID token (SPEC §3): aud = the client, sub per the policy, the policy's output claims."""
+    """ID token (SPEC §3): aud = the client, sub per the policy, the policy's output claims, and (as Entra
+    does) `roles` = the app roles assigned to the user on the client itself."""
     claims = _common(policy, aud=client.client_id, now=now, lifetime=policy.id_token_lifetime_minutes * 60)
     claims["sub"] = subject
     if auth_time is not None:
         claims["auth_time"] = auth_time
     claims.update(output_claims)
+    if roles:
+        claims["roles"] = list(roles)
     return sign(claims)
 
 

@@ -9,6 +9,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from applications.refresh_tokens import refresh_token_redeem, refresh_token_revoke
 from identity.oauth import errors
 from identity.oauth.client_auth import (
+    ASSERTION,
     NONE,
     authenticate_confidential,
     load_client,
@@ -38,13 +39,15 @@ class IdentityValidator(OAuth2Validator):
         """RFC 6749 §3.2.1: confidential clients authenticate; public ones must not send a secret."""
         client = self.request_client(request)
         if client.is_public:
+            if request.presented_client.method == ASSERTION:
+                raise errors.public_client_sent_assertion()
             if request.presented_client.method != NONE:
                 raise errors.public_client_sent_secret()
             return False
         return True
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
-        authenticate_confidential(self.request_client(request), request.presented_client)
+        authenticate_confidential(self.request_client(request), request.presented_client, request)
         return True
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:

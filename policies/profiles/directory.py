@@ -31,7 +31,7 @@ def _user_claims(user: User) -> dict:
 
 def read(state: JourneyState, profile: TechnicalProfile) -> None:
     user = state.user or User.objects.filter(object_id=state.claims.get("objectId")).first()
-    if user is None:
+    if user is None or user.is_staff:  # an admin account is not in the directory (issue 17)
         raise errors.account_deleted()
     state.user = user
     state.claims.update(_user_claims(user))
@@ -43,14 +43,14 @@ def read(state: JourneyState, profile: TechnicalProfile) -> None:
             raise
     elif not user.is_active:
         # Disabling moved refreshTokensValidFromDateTime (SPEC §4.2): the refresh answer is "revoked".
-        raise errors.grant_revoked()
+        raise errors.grant_revoked("Account disabled (its refresh tokens are revoked).")
     else:
         _check_consent(state, user)  # consent withdrawn since the sign-in stops refreshes too
 
 
 def _check_account(state: JourneyState, user: User) -> None:
     if not user.is_active:
-        raise errors.InvalidGrant("The user account is disabled.", detail="user disabled")
+        raise errors.account_disabled()
     if user.password_expired:
         raise errors.InvalidGrant(
             "The password has expired. The user must change it in an interactive sign-in before using this flow."

@@ -60,17 +60,18 @@ def run(state: JourneyState, profile: TechnicalProfile) -> None:
 def _refusal(outcome: CredentialOutcome, profile: TechnicalProfile, *, distinct: bool) -> errors.TokenError:
     meta = profile.metadata
     if outcome is CredentialOutcome.OLD_PASSWORD:
-        return errors.bad_credentials(meta["UserMessageIfOldPasswordUsed"])
+        return errors.bad_credentials(meta["UserMessageIfOldPasswordUsed"], detail="Old password used.")
     if outcome is CredentialOutcome.NO_LOCAL_PASSWORD:
         # Its own message only where the policy opted in to distinct messages: otherwise it would tell
         # a caller that the name exists. The reason still reaches the sign-in event (detail).
         text = ("This account signs in with an external identity provider and has no local password; "
                 "the resource owner password flow supports local accounts only.") if distinct else GENERIC
-        return errors.bad_credentials(text, detail="no local password")
+        return errors.bad_credentials(text, detail="No local password (the account signs in elsewhere).")
     if outcome is CredentialOutcome.TOO_LONG:
         return errors.InvalidRequest("The password is longer than the maximum allowed.")
-    if distinct and outcome is CredentialOutcome.UNKNOWN_USER:
-        return errors.bad_credentials(meta["UserMessageIfClaimsPrincipalDoesNotExist"])
-    if distinct and outcome is CredentialOutcome.WRONG_PASSWORD:
-        return errors.bad_credentials(meta["UserMessageIfInvalidPassword"])
-    return errors.bad_credentials(GENERIC)
+    # The client may get one text for both (no user enumeration); the admin's sign-in log tells them apart.
+    if outcome is CredentialOutcome.UNKNOWN_USER:
+        text = meta["UserMessageIfClaimsPrincipalDoesNotExist"] if distinct else GENERIC
+        return errors.bad_credentials(text, detail="Unknown sign-in name.")
+    text = meta["UserMessageIfInvalidPassword"] if distinct else GENERIC
+    return errors.bad_credentials(text, detail="Wrong password.")

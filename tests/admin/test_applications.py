@@ -111,22 +111,52 @@ def test_deleting_an_app_goes_through_the_service(admin, daemon_app):
 
 def test_new_secret_is_shown_once_and_never_stored(admin, daemon_app):
     form_page = admin.get(page_url(daemon_app, "new_secret"))
-    assert form_page.context["form"]["expires_days"].value() == 180
+    assert form_page.context["form"]["expires"].value() == "180"
     response = admin.post(page_url(daemon_app, "new_secret"), {"description": "CI", "expires_days": "30"})
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    body = response.content.decode()
+    secret = ClientSecret.objects.get()
+    # Post/redirect/get: the POST only creates; the page it redirects to shows the value.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:applications_application_secret", args=[daemon_app.pk,
+                                                                                         secret.key_id])
+    shown = admin.get(response["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    body = shown.content.decode()
     value = re.search(r'id="secret-value">([^<]+)<', body).group(1)
     assert body.count(value) == 1
-    secret = ClientSecret.objects.get()
     assert check_password(value, secret.secret_hash)
     assert secret.hint == value[:3] and secret.description == "CI"
     assert (secret.expires_at - secret.created_at).days == 30
     assert all(value not in str(v) for v in ClientSecret.objects.values().get().values())
     assert value not in json.dumps(list(AuditEvent.objects.values("details", "target_repr")))
-    # Afterwards it is nowhere: not on the change page, not in a message carried over to the next page.
+    # Nor in the session store, where it waited for the redirect, only encrypted and only until shown.
+    assert value not in json.dumps(admin.session.load(), default=str)
+    # Reloading shows it no more and makes no new secret; it is nowhere else either.
+    again = admin.get(response["Location"]).content.decode()
+    assert value not in again and "was shown once" in again
+    assert ClientSecret.objects.count() == 1
     later = admin.get(change_url(daemon_app)).content.decode()
     assert value not in later and f"{secret.hint}" in later
+
+
+@pytest.mark.parametrize(("data", "days"), [({"expires": "90"}, 90), ({"expires": "730"}, 730),
+                                            ({"expires": "custom", "expires_days": "45"}, 45), ({}, None)])
+def test_secret_expiry_presets_as_entra_offers_them(admin, daemon_app, data, days):
+    response = admin.post(page_url(daemon_app, "new_secret"), data)
+    if days is None:
+        assert response.status_code == 200 and "choose a preset" in errors_of(response)
+        assert not ClientSecret.objects.exists()
+        return
+    assert response.status_code == 302
+    secret = ClientSecret.objects.get()
+    assert (secret.expires_at - secret.created_at).days == days
+
+
+def test_a_secret_expiring_within_30_days_is_flagged(admin, daemon_app):
+    services.client_secret_add(application=daemon_app, actor=ACTOR, expires_days=10)
+    body = admin.get(change_url(daemon_app)).content.decode()
+    assert "Expires soon (in 9 days)" in body or "Expires soon (in 10 days)" in body
+    overview = admin.get(page_url(daemon_app, "overview")).content.decode()
+    assert 'id="expires-soon"' in overview
 
 
 def test_secret_expiry_beyond_two_years_is_refused(admin, daemon_app):
@@ -145,13 +175,43 @@ def test_public_app_gets_a_clear_error_instead_of_a_secret(admin, native_app):
     assert not AuditEvent.objects.filter(action="client_secret.add").exists()
 
 
-def test_removing_a_secret_goes_through_the_service(admin, daemon_app):
-    secret, _ = services.client_secret_add(application=daemon_app, actor=ACTOR)
-    data = form_data(admin.get(change_url(daemon_app)))
-    data["secrets-0-DELETE"] = "on"
-    assert admin.post(change_url(daemon_app), data).status_code == 302
+def test_removing_a_secret_asks_first_then_goes_through_the_service(admin, daemon_app):
+    secret, _ = services.client_secret_add(application=daemon_app, actor=ACTOR, description="CI pipeline")
+    page = admin.get(change_url(daemon_app)).content.decode()
+    url = reverse("admin:applications_application_secret_delete", args=[daemon_app.pk, secret.key_id])
+    assert url in page and "secrets-0-DELETE" not in page  # no silent checkbox any more
+    ask = admin.get(url).content.decode()
+    assert "CI pipeline" in ask and "invalid_client" in ask and "cannot be undone" in ask
+    assert ClientSecret.objects.exists()
+    assert admin.post(url, {"confirm": "yes"}).status_code == 302
     assert not ClientSecret.objects.exists()
     assert AuditEvent.objects.get(action="client_secret.remove").details["secret_id"] == str(secret.key_id)
+
+
+def test_making_a_confidential_app_public_asks_before_deleting_its_secrets(admin, daemon_app):
+    services.client_secret_add(application=daemon_app, actor=ACTOR, description="CI pipeline")
+    data = form_data(admin.get(change_url(daemon_app)))
+    data["client_type"] = "public"
+    ask = admin.post(change_url(daemon_app), data)
+    body = ask.content.decode()
+    assert ask.status_code == 200 and "delete its 1 client secret(s)" in body and "CI pipeline" in body
+    daemon_app.refresh_from_db()
+    assert not daemon_app.is_public and ClientSecret.objects.count() == 1
+    # The confirmation carries the whole form through, then saves it as submitted.
+    reposted = dict(ask.context["hidden"])
+    assert reposted["client_type"] == "public" and reposted["name"] == daemon_app.name
+    done = admin.post(change_url(daemon_app), {**data, "confirm": "yes"}, follow=True)
+    daemon_app.refresh_from_db()
+    assert daemon_app.is_public and not ClientSecret.objects.exists()
+    assert "Deleted 1 client secret(s)" in done.content.decode()
+
+
+def test_an_app_without_secrets_turns_public_without_a_question(admin, daemon_app):
+    data = form_data(admin.get(change_url(daemon_app)))
+    data["client_type"] = "public"
+    assert admin.post(change_url(daemon_app), data).status_code == 302
+    daemon_app.refresh_from_db()
+    assert daemon_app.is_public
 
 
 # ---- app roles -------------------------------------------------------------------------------------------
@@ -245,13 +305,19 @@ def test_requested_permission_shows_not_granted_until_admin_consent(admin, admin
     assert [r.status for r in page.context["rows"]] == ["Not granted"]
     assert "Not granted for contoso.onmicrosoft.com" in body
 
-    assert admin.post(page_url(daemon_app, "permissions"), {"action": "grant"}).status_code == 302
+    ask = admin.post(page_url(daemon_app, "permissions"), {"action": "grant"})
+    assert ask.status_code == 200 and "Tasks API: app.read (Application)" in ask.content.decode()
+    assert not ConsentGrant.objects.exists()
+    assert admin.post(page_url(daemon_app, "permissions"), {"action": "grant", "confirm": "yes"}).status_code == 302
     assert ConsentGrant.objects.get(client=daemon_app).granted_by == admin_user
     page = admin.get(page_url(daemon_app, "permissions"))
     assert [r.status for r in page.context["rows"]] == ["Granted"]
     assert "Granted" in admin.get(change_url(daemon_app)).content.decode()
 
-    assert admin.post(page_url(daemon_app, "permissions"), {"action": "revoke"}).status_code == 302
+    ask = admin.post(page_url(daemon_app, "permissions"), {"action": "revoke"})
+    assert ask.status_code == 200 and "Tokens already issued stay valid" in ask.content.decode()
+    assert ConsentGrant.objects.exists()
+    assert admin.post(page_url(daemon_app, "permissions"), {"action": "revoke", "confirm": "yes"}).status_code == 302
     assert not ConsentGrant.objects.exists()
     assert [e.action for e in AuditEvent.objects.order_by("id") if e.actor == admin_user] == [
         "permission.add", "consent.grant", "consent.revoke",

@@ -42,7 +42,7 @@ def test_sign_in_chart_is_hourly_for_short_spans_and_follows_filters(admin):
     sign_ins(now, ok=5, failed=0)
     chart = admin.get(SIGN_INS).context["chart"]
     assert chart["per"] == "hour" and len(chart["bars"]) == 3
-    failures = admin.get(SIGN_INS, {"succeeded__exact": "0"}).context["chart"]
+    failures = admin.get(SIGN_INS, {"result": "failure"}).context["chart"]
     assert (failures["total_ok"], failures["total_failed"]) == (0, 2)
 
 
@@ -61,6 +61,14 @@ def test_logs_can_be_searched_and_filtered(admin, user):
     assert "object_id" in admin.get(reverse("admin:audit_auditevent_change", args=[event.pk])).content.decode()
 
 
+def test_audit_events_show_their_time_with_seconds_and_zone(admin, user):
+    event = AuditEvent.objects.get()
+    local = timezone.localtime(event.created_at)
+    body = admin.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert f'<time datetime="{local.isoformat(timespec="seconds")}"' in body
+    assert f"{local:%Y-%m-%d %H:%M:%S} UTC</time>" in body
+
+
 @pytest.mark.parametrize("model", ["auditevent", "signinevent"])
 def test_logs_are_read_only(admin, user, model):
     sign_ins(timezone.now(), ok=1, failed=0)
@@ -75,7 +83,10 @@ def test_rotate_keys_button_makes_a_new_active_key_and_is_audited(admin, admin_u
     first = signing_key_rotate(actor=ACTOR)
     changelist = admin.get(reverse("admin:identity_signingkey_changelist")).content.decode()
     assert "Rotate keys" in changelist and first.kid in changelist
-    response = admin.post(reverse("admin:identity_signingkey_rotate"))
+    ask = admin.get(reverse("admin:identity_signingkey_rotate"))
+    assert ask.status_code == 200 and "stays published in the JWKS" in ask.content.decode()
+    assert SigningKey.objects.get(active=True) == first  # asking changed nothing
+    response = admin.post(reverse("admin:identity_signingkey_rotate"), {"confirm": "yes"})
     assert response.status_code == 302
     first.refresh_from_db()
     new = SigningKey.objects.get(active=True)
@@ -87,7 +98,7 @@ def test_rotate_keys_button_makes_a_new_active_key_and_is_audited(admin, admin_u
 def test_signing_keys_cannot_be_added_edited_or_shown_privately(admin):
     key = signing_key_rotate(actor=ACTOR)
     assert admin.get(reverse("admin:identity_signingkey_add")).status_code == 403
-    assert admin.get(reverse("admin:identity_signingkey_rotate")).status_code == 405
+    assert admin.put(reverse("admin:identity_signingkey_rotate")).status_code == 405
     body = admin.get(reverse("admin:identity_signingkey_change", args=[key.pk])).content.decode()
     assert key.private_key_encrypted not in body and key.kid in body
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import FederatedIdentity
 from applications import services as applications
+from applications.assignments import app_role_assign
 from audit.models import SignInEvent
 from identity.keys.services import signing_key_rotate
 from identity.tenant import tenant_id
@@ -26,6 +27,8 @@ def directory(user, policy, native_app, api_app, daemon_app):
     applications.delegated_scope_add(application=api_app, actor=ACTOR, value="tasks.read")
     applications.permission_add(client=daemon_app, api=api_app, values=["app.read", "tasks.read"], actor=ACTOR)
     applications.admin_consent_grant(client=daemon_app, actor=ACTOR)
+    user_role = applications.app_role_add(application=api_app, actor=ACTOR, value="app.user", member_types="User")
+    app_role_assign(user=user, app_role=user_role, actor=ACTOR)
     SignInEvent.objects.create(created_at=timezone.now(), succeeded=False, result_code="AADB2C90225")
     return {"user": user, "native_app": native_app, "daemon_app": daemon_app}
 
@@ -47,8 +50,9 @@ def test_every_registered_model_renders_its_pages(admin, admin_user, directory):
         assert admin.get(changelist, {"q": "x y"}).status_code == 200, changelist
         add = admin.get(reverse("admin:{}_{}_add".format(*info)))
         assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403), info
-        assert model.objects.exists(), f"no {model._meta.label} to show"
-        for obj in model.objects.all():
+        shown = model_admin.get_queryset(add.wsgi_request)
+        assert shown.exists(), f"no {model._meta.label} to show"
+        for obj in shown:
             change = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
             assert admin.get(change).status_code == 200, change
 
@@ -79,8 +83,11 @@ def test_staff_without_change_permission_cannot_use_the_custom_pages(client, dir
     app = directory["daemon_app"]
     assert client.post(reverse("admin:applications_application_new_secret", args=[app.pk]),
                        {"expires_days": "30"}).status_code == 403
-    assert client.post(reverse("admin:identity_signingkey_rotate")).status_code == 403
-    assert client.post(reverse("admin:accounts_user_revoke_sessions", args=[admin_user.pk])).status_code == 403
+    assert client.post(reverse("admin:identity_signingkey_rotate"), {"confirm": "yes"}).status_code == 403
+    for name in ("revoke_sessions", "disable"):
+        url = reverse(f"admin:accounts_user_{name}", args=[directory["user"].pk])
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"confirm": "yes"}).status_code == 403
 
 
 def test_unknown_object_ids_do_not_fail(admin):

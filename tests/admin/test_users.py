@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import FederatedIdentity, User
 from audit.models import AuditEvent
 from tests.admin.conftest import errors_of, form_data
@@ -86,8 +87,9 @@ def test_editing_a_user_is_audited_and_disabling_revokes_sessions(admin, user):
 
 
 def test_editing_a_sign_in_name_keeps_it_normalized_and_unique(admin, user, admin_user):
+    services.user_create(actor="tests", username="bob")
     data = form_data(admin.get(change_url(user)))
-    data["username"] = "ADMIN"
+    data["username"] = "BOB"
     response = admin.post(change_url(user), data)
     assert "already in use" in errors_of(response)
     data["username"] = "  Alicia "
@@ -120,18 +122,18 @@ def test_set_password_refuses_a_weak_or_mismatched_password(admin, user):
     assert not AuditEvent.objects.filter(action="user.set_password").exists()
 
 
-def test_buttons_disable_enable_and_revoke_sessions(admin, user):
+def test_buttons_ask_first_then_disable_enable_and_revoke_sessions(admin, user):
     body = admin.get(change_url(user)).content.decode()
     for label in ("Set password", "Revoke sessions", "Disable"):
         assert label in body
     user.refresh_tokens_valid_from = timezone.now() - timedelta(days=1)
     user.save()
 
-    assert admin.post(user_url(user, "revoke_sessions")).status_code == 302
+    assert admin.post(user_url(user, "revoke_sessions"), {"confirm": "yes"}).status_code == 302
     user.refresh_from_db()
     assert user.refresh_tokens_valid_from > timezone.now() - timedelta(minutes=1)
 
-    assert admin.post(user_url(user, "disable")).status_code == 302
+    assert admin.post(user_url(user, "disable"), {"confirm": "yes"}).status_code == 302
     user.refresh_from_db()
     assert not user.is_active
     assert "Enable" in admin.get(change_url(user)).content.decode()
@@ -142,23 +144,41 @@ def test_buttons_disable_enable_and_revoke_sessions(admin, user):
     assert actions == ["user.revoke_sessions", "user.disable", "user.enable"]
 
 
-def test_buttons_refuse_get(admin, user):
-    assert admin.get(user_url(user, "disable")).status_code == 405
+@pytest.mark.parametrize(("name", "says"), [
+    ("disable", ["can no longer sign in", "refreshTokensValidFromDateTime is set to now"]),
+    ("revoke_sessions", ["every refresh token issued until now stops working", "can still sign in again"]),
+])
+def test_disable_and_revoke_sessions_show_what_will_happen_and_change_nothing_until_confirmed(
+        admin, user, name, says):
+    before = (user.is_active, user.refresh_tokens_valid_from)
+    for response in (admin.get(user_url(user, name)), admin.post(user_url(user, name))):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert all(text in body for text in says) and "alice" in body
+        assert 'name="confirm" value="yes"' in body and "No, take me back" in body
     user.refresh_from_db()
-    assert user.is_active
+    assert (user.is_active, user.refresh_tokens_valid_from) == before
+    assert not AuditEvent.objects.filter(actor__isnull=False).exists()
 
 
-def test_changelist_actions_call_the_services(admin, user):
+def test_changelist_actions_ask_first_then_call_the_services(admin, user):
     url = reverse("admin:accounts_user_changelist")
+    for action in ("revoke_sessions", "disable_users"):
+        response = admin.post(url, {"action": action, "_selected_action": [user.pk], "index": "0"})
+        assert response.status_code == 200 and "What will happen" in response.content.decode()
+        assert not AuditEvent.objects.filter(actor__isnull=False).exists()
     for action in ("revoke_sessions", "disable_users", "enable_users"):
-        response = admin.post(url, {"action": action, "_selected_action": [user.pk]})
+        response = admin.post(url, {"action": action, "_selected_action": [user.pk], "confirm": "yes"})
         assert response.status_code == 302
     actions = list(AuditEvent.objects.filter(actor__isnull=False).order_by("id").values_list("action", flat=True))
     assert actions == ["user.revoke_sessions", "user.disable", "user.enable"]
 
 
-def test_an_admin_cannot_disable_themselves(admin, admin_user):
-    admin.post(reverse("admin:accounts_user_changelist"), {"action": "disable_users",
+def test_admin_accounts_are_not_in_the_user_list_and_cannot_be_disabled_from_it(admin, admin_user, user):
+    listing = admin.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "alice" in listing and f'href="/admin/accounts/user/{admin_user.pk}/change/"' not in listing
+    assert admin.get(change_url(admin_user)).status_code == 302  # "does not exist" back to the index
+    admin.post(reverse("admin:accounts_user_changelist"), {"action": "disable_users", "confirm": "yes",
                                                            "_selected_action": [admin_user.pk]})
     admin_user.refresh_from_db()
     assert admin_user.is_active

@@ -46,6 +46,17 @@ def test_the_default_app_id_uri_of_the_client_id_on_the_form_is_accepted(admin):
     assert Application.objects.get(name="Orders API").app_id_uri == data["app_id_uri"]
 
 
+def test_expose_an_api_applies_the_same_rule(admin, daemon_app):
+    url = reverse("admin:applications_application_expose_api", args=[daemon_app.pk])
+    response = admin.post(url, {"app_id_uri": "http://insecure.example/api"}, follow=True)
+    assert "App ID URI: use https://, not http://" in response.content.decode()
+    daemon_app.refresh_from_db()
+    assert daemon_app.app_id_uri is None
+    assert admin.post(url, {"app_id_uri": ""}).status_code == 302  # the proposed default, api://{client id}
+    daemon_app.refresh_from_db()
+    assert daemon_app.app_id_uri == f"api://{daemon_app.client_id}"
+
+
 def test_an_app_whose_stored_uri_predates_the_rules_can_still_be_edited(admin, api_app):
     Application.objects.filter(pk=api_app.pk).update(app_id_uri="http://legacy.example/api")
     url = reverse("admin:applications_application_change", args=[api_app.pk])

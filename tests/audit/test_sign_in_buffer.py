@@ -341,6 +341,41 @@ def test_a_full_batch_is_written_long_before_the_interval(settings, monkeypatch)
         park_writer(fresh)
 
 
+# --- naming the user ---------------------------------------------------------------------------------
+
+
+def selects(ctx: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def test_the_writer_names_the_account_a_refused_attempts_sign_in_name_belongs_to_in_one_query(buffer, user):
+    for name in ("ALICE", "alice@contoso.test", "nobody", " Alice "):
+        buffer.add(event(name, succeeded=False, error="invalid_grant", result_code="AADB2C90114"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert buffer.flush() == 4
+    assert len(selects(ctx)) == 1
+    named = dict(SignInEvent.objects.values_list("sign_in_name", "user_id"))
+    assert named == {"ALICE": user.pk, "alice@contoso.test": user.pk, "nobody": None, " Alice ": user.pk}
+
+
+def test_events_that_name_their_user_or_no_name_cost_the_writer_no_lookup(buffer, user):
+    buffer.add(event("alice", user_id=user.pk))
+    buffer.add(event("", grant_type="client_credentials"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert buffer.flush() == 2
+    assert selects(ctx) == []
+    assert list(SignInEvent.objects.order_by("id").values_list("user_id", flat=True)) == [user.pk, None]
+
+
+@pytest.mark.parametrize("count", [1, 3], ids=["alone (one INSERT)", "in a batch (COPY on PostgreSQL)"])
+def test_the_failure_reason_is_written_with_the_event(buffer, count):
+    for i in range(count):
+        buffer.add(event(f"e{i}", succeeded=False, error="invalid_grant", failure_reason=f"Reason {i}."))
+    assert buffer.flush() == count
+    assert list(SignInEvent.objects.order_by("id").values_list("failure_reason", flat=True)) == [
+        f"Reason {i}." for i in range(count)]
+
+
 # --- over HTTP ------------------------------------------------------------------------------------------
 
 

@@ -15,8 +15,10 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from applications import services as applications
-from applications.models import ClientSecret, ConsentGrant, RedirectUri, RequiredPermission
+from applications.certificates import client_certificate_add
+from applications.models import AppRoleAssignment, ClientSecret, ConsentGrant, RedirectUri, RequiredPermission
 from policies.models import Policy, PolicyOutputClaim
+from tests.applications.certificate_maker import certificate, pem
 from tests.conftest import ACTOR
 
 pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§7")]
@@ -30,6 +32,7 @@ class Fails:
 
     args: tuple[str, ...]
     message: str
+    stdin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ CASES = {
     "user_username_well_formed": Fails(("createuser", "bob@contoso.test"), "A user name cannot contain '@'"),
     "user_email_well_formed": Fails(("createuser", "bob", "--email", "bob@"), "Invalid email address 'bob@': an "
                                     "email sign-in name looks like name@contoso.com"),
+    # Directory users and admin accounts have sign-in names of their own kind.
+    "user_username_unique_directory": Fails(("createuser", "ALICE"), "The sign-in name 'alice' is already in use."),
+    "user_email_unique_directory": Fails(("createuser", "zed", "--email", "Alice@contoso.test"),
+                                         "The sign-in name 'alice@contoso.test' is already in use."),
+    "user_username_unique_admin": Fails(("createadmin", "Admin", "--password-stdin"),
+                                        "The sign-in name 'admin' is already in use.", stdin="Admin-Pass-123456\n"),
+    "user_email_unique_admin": Fails(("createadmin", "other", "--email", "admin@contoso.test", "--password-stdin"),
+                                     "The sign-in name 'admin@contoso.test' is already in use.",
+                                     stdin="Admin-Pass-123456\n"),
     # accounts.FederatedIdentity
     "federated_identity_unique": NotFromInput(
         "written only by the user admin's inline (no command or service yet); Django's form validation answers "
@@ -115,6 +127,18 @@ CASES = {
     "consent_scope_tenant_unique": Harmless(("grantconsent", "DAEMON"),
                                             lambda: ConsentGrant.objects.filter(scope__isnull=False).count(), times=2),
     "consent_scope_user_unique": NotFromInput("no service grants a user's own consent yet (interactive sign-in)"),
+    # applications.AppRoleAssignment
+    "app_role_assignment_unique": Harmless(("assignapprole", "alice", "API", "user.read"),
+                                           lambda: AppRoleAssignment.objects.count(), times=2),
+    # applications.ClientCertificate
+    "client_certificate_unique_per_app": ServiceRefuses(
+        lambda f: [client_certificate_add(application=f["DAEMON_APP"], certificate=f["CERTIFICATE"], actor=ACTOR)
+                   for _ in range(2)],
+        "This certificate is already registered on the app."),
+    "client_certificate_valid_period": NotFromInput(
+        "the period is read from the parsed certificate; client_certificate_add refuses an expired or empty one"),
+    "client_certificate_sha1_hex": NotFromInput("thumbprints are computed from the certificate"),
+    "client_certificate_sha256_hex": NotFromInput("thumbprints are computed from the certificate"),
     # applications.ClientSecret
     "client_secret_expires_later": Fails(("addsecret", "DAEMON", "--expires-days", "0"),
                                          "A secret must expire in 1 to 730 days (got 0)."),
@@ -162,11 +186,13 @@ def test_every_constraint_has_a_case():
 
 
 @pytest.fixture
-def directory(run, user, policy, api_app, daemon_app) -> dict:
+def directory(run, user, admin_user, policy, api_app, daemon_app) -> dict:
     """An API with roles and a scope, a daemon that requests them: what the cases refer to by name."""
     applications.delegated_scope_add(application=api_app, actor=ACTOR, value="tasks.read")
     run("addpermission", daemon_app.client_id, API_URI, "app.read", "tasks.read")
+    applications.app_role_add(application=api_app, actor=ACTOR, value="user.read", member_types="User")
     return {
+        "CERTIFICATE": pem(certificate()),
         "API": api_app.client_id, "DAEMON": daemon_app.client_id, "API_APP": api_app, "DAEMON_APP": daemon_app,
         "ROLE_ID": str(api_app.app_roles.get(value="app.read").role_id),
     }
@@ -176,7 +202,7 @@ def directory(run, user, policy, api_app, daemon_app) -> dict:
 def test_input_that_would_break_a_constraint_is_answered_in_words(run, directory, name):
     case = CASES[name]
     if isinstance(case, Fails):
-        message = run.fails(*(directory.get(a, a) for a in case.args))
+        message = run.fails(*(directory.get(a, a) for a in case.args), stdin=case.stdin)
         assert case.message in message
         assert "Constraint" not in message and "violated" not in message
     elif isinstance(case, Harmless):

@@ -1,4 +1,7 @@
-"""OIDC discovery at both URL shapes (SPEC §2): issuer and endpoints from IDENTITY_BASE_URL."""
+"""OIDC discovery at both URL shapes (SPEC §2): issuer and endpoints from IDENTITY_BASE_URL, and only
+endpoints that are served (SPEC §9; issue 17, items 5 and 6)."""
+
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -10,13 +13,12 @@ from tests.flows.conftest import BASE_URL, TENANT
 pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§2")]
 
 URL_FIELDS = (
-    "issuer", "authorization_endpoint", "token_endpoint", "end_session_endpoint", "jwks_uri",
-    "revocation_endpoint", "introspection_endpoint",
+    "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "revocation_endpoint", "introspection_endpoint",
 )
 
 
-def discovery(client, tenant=TENANT, policy="B2C_1_ROPC_Auth", **headers):
-    return client.get(f"/{tenant}/{policy}/v2.0/.well-known/openid-configuration", headers=headers)
+def discovery(client, tenant=TENANT, policy="B2C_1_ROPC_Auth", secure=False, **headers):
+    return client.get(f"/{tenant}/{policy}/v2.0/.well-known/openid-configuration", headers=headers, secure=secure)
 
 
 def test_discovery_with_the_policy_in_the_path_has_b2c_fields(client, policy):
@@ -28,15 +30,16 @@ def test_discovery_with_the_policy_in_the_path_has_b2c_fields(client, policy):
     assert doc["token_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/token"
     assert doc["jwks_uri"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/discovery/v2.0/keys"
     assert doc["authorization_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/authorize"
-    assert doc["end_session_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/logout"
     assert doc["revocation_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/revoke"
     assert doc["introspection_endpoint"] == f"{BASE_URL}/{TENANT}/b2c_1_ropc_auth/oauth2/v2.0/introspect"
     assert doc["grant_types_supported"] == ["password", "refresh_token", "client_credentials"]
-    assert doc["token_endpoint_auth_methods_supported"] == ["client_secret_post", "client_secret_basic"]
+    assert doc["token_endpoint_auth_methods_supported"] == ["client_secret_post", "client_secret_basic",
+                                                           "private_key_jwt"]
+    assert doc["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert doc["subject_types_supported"] == ["pairwise"]
     assert {"openid", "offline_access", "profile"} <= set(doc["scopes_supported"])
-    assert doc["response_types_supported"] and doc["response_modes_supported"]
+    assert doc["response_types_supported"] == ["id_token", "token id_token"]  # ROPC's response_type values
 
 
 def test_discovery_with_the_policy_in_the_query_is_the_same_document(client, policy):
@@ -115,3 +118,88 @@ def test_the_query_shape_without_a_policy_is_a_json_400(client, policy):
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "?p=" in response.json()["error_description"]
+
+
+@pytest.mark.spec("SPEC.md", "§9 until then discovery advertises only what is served")
+def test_discovery_advertises_no_logout_no_authorization_response_and_no_code(client, policy):
+    doc = discovery(client).json()
+    assert "end_session_endpoint" not in doc  # no logout is served (OIDC RP-Initiated Logout, optional)
+    assert "response_modes_supported" not in doc  # no authorization response is ever sent
+    assert "code" not in doc["response_types_supported"]
+    assert "authorization_code" not in doc["grant_types_supported"]
+    assert set(doc) == {
+        "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "revocation_endpoint",
+        "introspection_endpoint", "revocation_endpoint_auth_methods_supported",
+        "introspection_endpoint_auth_methods_supported", "response_types_supported", "scopes_supported",
+        "subject_types_supported", "id_token_signing_alg_values_supported", "token_endpoint_auth_methods_supported",
+        "grant_types_supported", "claims_supported",
+        # RFC 8414 §2: with private_key_jwt, the algorithms its assertions may use, per endpoint.
+        "token_endpoint_auth_signing_alg_values_supported", "revocation_endpoint_auth_signing_alg_values_supported",
+        "introspection_endpoint_auth_signing_alg_values_supported",
+    }
+
+
+@pytest.mark.spec("SPEC.md", "§9 until then discovery advertises only what is served")
+@pytest.mark.parametrize("field", ["authorization_endpoint", "token_endpoint", "jwks_uri", "revocation_endpoint",
+                                   "introspection_endpoint"])
+def test_every_advertised_endpoint_answers_json_and_is_no_404(client, policy, signing_key, field):
+    path = urlsplit(discovery(client).json()[field]).path
+    for response in (client.get(path), client.post(path)):
+        assert response.status_code != 404, (field, response.status_code, response.content[:200])
+        assert response["Content-Type"] == "application/json", field
+
+
+@pytest.mark.spec("OIDC Discovery 1.0", "§3 authorization_endpoint REQUIRED")
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_authorization_endpoint_says_interactive_sign_in_is_not_available(client, policy, method):
+    # What MSAL's interactive flow would send: an authorization-code request with PKCE and a redirect URI.
+    query = ("response_type=code&client_id=00000000-0000-0000-0000-000000000001&scope=openid"
+             "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=s&code_challenge=x&code_challenge_method=S256")
+    for url in (f"/{TENANT}/B2C_1_ROPC_Auth/oauth2/v2.0/authorize?{query}",
+                f"/{TENANT}/oauth2/v2.0/authorize?p=b2c_1_ropc_auth&{query}"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        assert response["Cache-Control"] == "no-store"
+        assert "Location" not in response  # never a redirect to a redirect_uri nobody validated
+        body = response.json()
+        assert body["error"] == "unsupported_response_type"
+        assert body["error_description"].startswith("Interactive sign-in is not available on this server")
+        assert "grant_type=password" in body["error_description"]
+
+
+def test_the_authorization_endpoint_of_an_unknown_policy_or_tenant_is_a_json_404(client, policy):
+    for url in (f"/{TENANT}/B2C_1_Nope/oauth2/v2.0/authorize", f"/{TENANT}/oauth2/v2.0/authorize?p=B2C_1_%00",
+                "/fabrikam.example/B2C_1_ROPC_Auth/oauth2/v2.0/authorize"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"] == "not_found"
+    missing = client.get(f"/{TENANT}/oauth2/v2.0/authorize")
+    assert missing.status_code == 400 and "?p=" in missing.json()["error_description"]
+
+
+@pytest.mark.spec("issue 17", "item 5: IDENTITY_BASE_URL unset with TLS")
+def test_discovery_over_https_with_an_http_public_origin_is_a_421_naming_the_fix(client, policy, settings):
+    # What a TLS server started with DEBUG=true and no IDENTITY_BASE_URL has: the development default.
+    settings.IDENTITY_BASE_URL = "http://127.0.0.1:8000"
+    response = discovery(client, secure=True)
+    assert response.status_code == 421
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["error"] == "misdirected_request"
+    assert "set IDENTITY_BASE_URL=https://testserver" in body["error_description"]
+    assert "_endpoint" not in response.content.decode()  # no document, so no http endpoint advertised
+
+
+def test_an_http_public_origin_is_still_advertised_over_plain_http(client, policy, settings):
+    settings.IDENTITY_BASE_URL = "http://127.0.0.1:8000"  # `make run`: http all the way
+    response = discovery(client)
+    assert response.status_code == 200
+    assert response.json()["token_endpoint"].startswith("http://127.0.0.1:8000/")
+
+
+def test_an_https_public_origin_reached_over_plain_http_is_advertised(client, policy):
+    response = discovery(client)  # behind a TLS-terminating proxy: https outside, plain http to us
+    assert response.status_code == 200
+    assert response.json()["token_endpoint"].startswith(BASE_URL + "/")

@@ -1,6 +1,10 @@
 """identity.discovery: the issuer and endpoint builders the token endpoint reuses (SPEC §2, §3)."""
 
+import json
+
+import msal
 import pytest
+from django.test import RequestFactory
 
 from identity import discovery
 from identity.tenant import tenant_id
@@ -44,3 +48,47 @@ def test_the_document_lists_every_required_oidc_field(policy):
     required = {"issuer", "authorization_endpoint", "jwks_uri", "response_types_supported",
                 "subject_types_supported", "id_token_signing_alg_values_supported", "token_endpoint"}
     assert required <= set(doc)
+    assert all(doc[field] for field in required)
+
+
+class DocumentHttp:
+    """MSAL's http_client, answering every GET with one discovery document."""
+
+    def __init__(self, document: dict) -> None:
+        self.text, self.status_code = json.dumps(document), 200
+
+    def get(self, url, **kwargs):
+        return self
+
+
+def test_the_document_keeps_the_authorization_endpoint_msal_reads_unconditionally(policy):
+    # msal/authority.py: `self.authorization_endpoint = openid_config['authorization_endpoint']`.
+    doc = discovery.discovery_document(policy)
+    assert doc["authorization_endpoint"] == f"{discovery.policy_url(policy)}/oauth2/v2.0/authorize"
+    authority = msal.authority.Authority(discovery.authority_url(policy), DocumentHttp(doc))
+    assert authority.token_endpoint == doc["token_endpoint"]
+    without = {k: v for k, v in doc.items() if k != "authorization_endpoint"}
+    with pytest.raises(KeyError, match="authorization_endpoint"):
+        msal.authority.Authority(discovery.authority_url(policy), DocumentHttp(without))
+
+
+def test_the_authority_names_the_policy_as_registered_and_discovery_sits_under_it(policy):
+    assert discovery.authority_url(policy) == "https://login.contoso.test/contoso.onmicrosoft.com/B2C_1_ROPC_Auth"
+    assert discovery.discovery_url(policy) == (
+        "https://login.contoso.test/contoso.onmicrosoft.com/b2c_1_ropc_auth/v2.0/.well-known/openid-configuration"
+    )
+
+
+@pytest.mark.parametrize(("base_url", "secure", "mismatch"), [
+    ("http://127.0.0.1:8000", True, True),  # TLS server, IDENTITY_BASE_URL unset in DEBUG
+    ("http://127.0.0.1:8000", False, False),  # make run
+    ("https://login.contoso.test", False, False),  # behind a TLS-terminating proxy
+    ("https://login.contoso.test", True, False),
+])
+def test_origin_mismatch_only_for_an_https_request_and_an_http_origin(settings, base_url, secure, mismatch):
+    settings.IDENTITY_BASE_URL = base_url
+    request = RequestFactory().get("/", secure=secure, headers={"host": "localhost:8443"})
+    text = discovery.origin_mismatch(request)
+    assert (text is not None) is mismatch
+    if mismatch:
+        assert "IDENTITY_BASE_URL=https://localhost:8443" in text and base_url in text

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandParser
 
-from identity.demo import DemoTenant, curl_commands, demo_tenant_create, directory_is_empty
+from identity.demo import DemoTenant, curl_commands, demo_tenant_create, directory_is_empty, msal_snippet
 from identity.management.base import Output, TrustframeCommand
 
 
@@ -25,6 +25,9 @@ class Command(TrustframeCommand):
             "the commands again. Development only: it holds a plaintext secret.",
         )
         parser.add_argument("--base-url", default=None, help="Origin for the commands (default IDENTITY_BASE_URL).")
+        parser.add_argument("--ca-file", default=None,
+                            help="The CA the server's certificate comes from (make run-tls: var/tls/ca.pem): named in "
+                            "the curl commands and the MSAL snippet.")
 
     def run(self, **options: Any) -> Output:
         path: Path | None = options["credentials_file"]
@@ -37,8 +40,10 @@ class Command(TrustframeCommand):
             demo = DemoTenant(**json.loads(path.read_text()))
         else:
             return Output({"created": False}, ["The directory is not empty: no demo tenant was created."])
-        commands = curl_commands(demo, options["base_url"] or settings.IDENTITY_BASE_URL)
-        data = {"created": created, **demo.as_dict(), "commands": dict(commands)}
+        base_url = (options["base_url"] or settings.IDENTITY_BASE_URL).rstrip("/")
+        commands = curl_commands(demo, base_url, options["ca_file"])
+        snippet = msal_snippet(demo, base_url, options["ca_file"])
+        data = {"created": created, **demo.as_dict(), "commands": dict(commands), "msal_python": snippet}
         lines = [
             "Demo tenant created." if created else "Demo tenant (from an earlier run).",
             f"  user {demo.username} / password {demo.password}",
@@ -47,7 +52,12 @@ class Command(TrustframeCommand):
         ]
         for title, command in commands:
             lines += [f"# {title}", command, ""]
-        return Output(data, lines)
+        if snippet is None:
+            lines += ["# MSAL Python needs https: `make run-tls` serves over TLS and prints an MSAL snippet."]
+        else:
+            # No blank line inside the snippet: the blank line after it ends it, as after each command.
+            lines += ["# MSAL Python (pip install msal requests)", snippet]
+        return Output(data, [*lines, "", ""])  # the last "" only ends the text: the one before is the blank line
 
 
 def _write_private(path: Path, text: str) -> None:

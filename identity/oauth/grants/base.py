@@ -51,6 +51,9 @@ class B2CGrantMixin:
     def _finished(self, request, exc: OAuth2Error | None) -> None:
         context = context_of(request)
         user = getattr(request, "user", None) or getattr(exc, "user", None)
+        token = getattr(request, "refresh_token_instance", None)
+        if user is None and token is not None:
+            user = token.user  # refused after the refresh token was read (e.g. its scope): it names the user
         token_request_finished.send(sender=type(self), outcome=TokenOutcome(
             grant_type=self.grant_type or (getattr(request, "grant_type", None) or "")[:64],
             client_id=(request.client.client_id if getattr(request, "client", None) else request.client_id or "")[:64],
@@ -60,8 +63,22 @@ class B2CGrantMixin:
             client_ip=context.client_ip,
             error=exc.error if exc else "",
             b2c_code=getattr(exc, "b2c_code", "") if exc else "",
-            detail=getattr(exc, "detail", "") if exc else "",
+            detail=failure_reason(exc) if exc else "",
         ))
+
+
+def failure_reason(exc: OAuth2Error) -> str:
+    """Why a request was refused, for the sign-in event: the private detail where the public text is
+    deliberately vague (or there is one), else the public description without its B2C code (which the
+    event keeps apart), else the RFC 6749 code. Never a secret: descriptions echo only names and ids."""
+    detail = getattr(exc, "detail", "")
+    if detail:
+        return detail
+    description = exc.description or ""
+    code = getattr(exc, "b2c_code", "")
+    if code and description.startswith(f"{code}: "):
+        description = description[len(code) + 2:]
+    return description or exc.error
 
 
 def require(request, *names: str) -> None:

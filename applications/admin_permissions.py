@@ -1,0 +1,115 @@
+"""The app admin's "API permissions" page (SPEC §6; issue 17 items 2, 17).
+
+Request permissions with a searchable picker grouped by API (already requested ones are not offered
+again); remove one; grant or revoke admin consent for the tenant, each after a page that says which
+permissions it covers and what tokens will carry.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from applications import selectors, services
+from applications.forms import PermissionAddForm
+from applications.models import Application
+from identity.admin import is_confirmed
+from identity.tenant import tenant_name
+
+
+def _consent_consequences(app: Application, action: str, rows: list) -> list[str]:
+    window = f"{settings.DIRECTORY_CACHE_SECONDS:g} s"
+    roles = [r for r in rows if r.permission.app_role_id]
+    scopes = [r for r in rows if r.permission.scope_id]
+    if action == "grant":
+        said = [f"Admin consent is recorded for the whole tenant {tenant_name()}, by you, now."]
+        if roles:
+            said.append(f"Client-credentials tokens of {app.name} carry these app roles in `roles` and `scp` "
+                        f"(on every instance within {window}).")
+        if scopes:
+            said.append(f"Users of {app.name} may get tokens for these delegated scopes without consenting "
+                        "themselves.")
+        return said
+    said = ["The tenant-wide admin consent for these permissions is withdrawn (per-user consents stay)."]
+    if roles:
+        said.append(f"New client-credentials tokens of {app.name} lose these app roles within {window}; "
+                    "a request for an API with no consented role left gets invalid_scope.")
+    if scopes:
+        said.append("Sign-ins asking for these delegated scopes get consent_required, and refresh tokens that "
+                    "carry them are refused.")
+    said.append("Tokens already issued stay valid until they expire.")
+    return said
+
+
+class PermissionPagesMixin:
+    """The permissions view of ApplicationAdmin (a ServiceErrorsMixin ModelAdmin)."""
+
+    def permission_urls(self) -> list:
+        return [path("<path:object_id>/permissions/", self.admin_site.admin_view(self.permissions_view),
+                     name="applications_application_permissions")]
+
+    def permissions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """API permissions with their consent status; request, remove, grant and revoke admin consent."""
+        app = self.get_object_or_denied(request, object_id)
+        action = request.POST.get("action") if request.method == "POST" else None
+        form = PermissionAddForm(request.POST if action == "add" else None, client=app)
+        if action in ("grant", "revoke"):
+            return self._consent(request, app, action)
+        if action == "remove":
+            self._remove(request, app)
+            return HttpResponseRedirect(request.path)
+        if action == "add" and form.is_valid():
+            try:
+                with transaction.atomic():  # one API's bad value leaves the others unrequested too
+                    added = [p for api, values in form.by_api().items()
+                             for p in services.permission_add(client=app, api=api, values=values, actor=request.user)]
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(request, f"Requested {len(added)} permission(s). They are not granted "
+                                           "until an admin grants consent.", messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+        context = self.page_context(
+            request, app, "API permissions", form=form, rows=selectors.permissions_with_status(app),
+            tenant=tenant_name(), submit_label="Add permissions",
+        )
+        return TemplateResponse(request, "admin/applications/application/permissions.html", context)
+
+    def _consent(self, request: HttpRequest, app: Application, action: str) -> HttpResponse:
+        rows = selectors.permissions_with_status(app)
+        affected = [r for r in rows if (not r.granted if action == "grant" else r.granted)]
+        if not affected:
+            self.message_user(request, "Every requested permission is granted already." if action == "grant"
+                              else "No permission of this app has admin consent to revoke.", messages.INFO)
+            return HttpResponseRedirect(request.path)
+        if not is_confirmed(request):
+            verb = "Grant" if action == "grant" else "Revoke"
+            return self.confirmation_page(
+                request, app, title=f"{verb} admin consent",
+                question=f"{verb} admin consent for {tenant_name()} to {len(affected)} permission(s) of {app.name}?",
+                objects=[f"{r.permission.api.name}: {r.permission.target.value} ({r.permission.kind})"
+                         for r in affected],
+                objects_label="Permissions:", consequences=_consent_consequences(app, action, affected),
+                confirm_label=f"Yes, {verb.lower()} admin consent", cancel_url=request.path,
+                hidden=[("action", action)], danger=action == "revoke",
+            )
+        if action == "grant":
+            granted = services.admin_consent_grant(client=app, actor=request.user)
+            self.message_user(request, f"Admin consent granted for {tenant_name()} "
+                                       f"({len(granted)} newly granted permission(s)).", messages.SUCCESS)
+        else:
+            count = services.admin_consent_revoke(client=app, actor=request.user)
+            self.message_user(request, f"Admin consent revoked ({count} permission(s)).", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    def _remove(self, request: HttpRequest, app: Application) -> None:
+        pk = request.POST.get("permission", "")
+        permission = app.required_permissions.filter(pk=pk).first() if pk.isdigit() else None
+        if permission is None:
+            self.message_user(request, "That permission is no longer requested.", messages.WARNING)
+            return
+        services.permission_remove(permission=permission, actor=request.user)
+        self.message_user(request, f"Removed {permission.target.value}.", messages.SUCCESS)
