@@ -4,6 +4,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.sign_in_names import is_email, normalize_sign_in_name
@@ -12,6 +13,11 @@ from accounts.sign_in_names import is_email, normalize_sign_in_name
 def directory_users() -> QuerySet[User]:
     """The tenant's users: every account but the admin accounts."""
     return User.objects.filter(is_staff=False)
+
+
+def directory_users_list() -> QuerySet[User]:
+    """Directory users by sign-in name (the user name, else the email), the same order on every database."""
+    return directory_users().order_by(Coalesce("username", "email"), "pk")
 
 
 def user_get_by_sign_in_name(name: str) -> User | None:
@@ -24,7 +30,7 @@ def user_get_by_sign_in_name(name: str) -> User | None:
 
 
 def user_get(identifier: str) -> User:
-    """A user by user name, email or object id; ValidationError if there is none."""
+    """A directory user by user name, email or object id; ValidationError if there is none."""
     try:
         object_id = uuid.UUID(identifier.strip())
     except ValueError:

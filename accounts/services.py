@@ -19,9 +19,15 @@ def username_validate(username: str | None, *, staff: bool = False) -> str | Non
         return None
     normalized = normalize_sign_in_name(username)
     if is_email(normalized):
-        raise ValidationError("A user name cannot contain '@'; use --email for email sign-in names.")
+        raise ValidationError(
+            f"A user name cannot contain '@' (got '{username.strip()}'); an email address is the email sign-in "
+            "name, so give it there."
+        )
     if len(normalized) > USERNAME_MAX_LENGTH or any(c.isspace() or not c.isprintable() for c in normalized):
-        raise ValidationError(f"Invalid user name '{username}'.")
+        raise ValidationError(
+            f"Invalid user name '{username}': at most {USERNAME_MAX_LENGTH} characters, without spaces or control "
+            "characters."
+        )
     if User.objects.filter(username=normalized, is_staff=staff).exists():
         raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
     return normalized
@@ -36,10 +42,25 @@ def email_validate(email: str | None, *, staff: bool = False) -> str | None:
     if not (local and at and domain and "@" not in domain and len(normalized) <= EMAIL_MAX_LENGTH) or any(
         c.isspace() for c in normalized
     ):
-        raise ValidationError(f"Invalid email address '{email}'.")
+        raise ValidationError(
+            f"Invalid email address '{email}': an email sign-in name looks like name@contoso.com (no spaces, at "
+            f"most {EMAIL_MAX_LENGTH} characters)."
+        )
     if User.objects.filter(email=normalized, is_staff=staff).exists():
         raise ValidationError(f"The sign-in name '{normalized}' is already in use.", code="duplicate")
     return normalized
+
+
+def _full_clean(user: User) -> None:
+    """The model's own checks (field lengths), each message naming its field: a command prints them all
+    on one line, where "Ensure this value has at most 64 characters" alone would not say which."""
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ValidationError([
+            message if field == "__all__" else f"{User._meta.get_field(field).verbose_name.capitalize()}: {message}"
+            for field, messages in exc.message_dict.items() for message in messages
+        ]) from None
 
 
 @transaction.atomic
@@ -75,7 +96,7 @@ def user_create(
         user.password_changed_at = timezone.now()
     else:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
+    _full_clean(user)
     user.save()
     audit_record(actor=actor, action="user.create", target=user, details={"object_id": str(user.object_id)})
     return user

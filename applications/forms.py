@@ -1,18 +1,14 @@
 """Forms of the app-registration admin (SPEC §6). Rules live in the services; these only collect input."""
 
-import re
-import uuid
 from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from applications import validators
 from applications.manifest import validate_role_value
-from applications.models import Application, AppRole, DelegatedScope
+from applications.models import Application, AppRole, DelegatedScope, RedirectUri
 from applications.models.secrets import SECRET_DEFAULT_DAYS, SECRET_MAX_DAYS
-
-# The shape the database constraint `application_app_id_uri_well_formed` enforces, said in words.
-_APP_ID_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*[^/\s]$")
 
 
 class ApplicationForm(forms.ModelForm):
@@ -34,28 +30,37 @@ class ApplicationForm(forms.ModelForm):
         widgets = {"app_id_uri": forms.TextInput(attrs={"size": 60}), "client_id": forms.TextInput(attrs={"size": 40})}
 
     def clean_name(self) -> str:
-        name = (self.cleaned_data.get("name") or "").strip()
-        if not name:
-            raise ValidationError("An application needs a name.")
-        return name
+        return validators.name_validate(self.cleaned_data.get("name") or "")
 
     def clean_client_id(self) -> str:
-        value = self.cleaned_data.get("client_id") or ""
-        try:
-            return str(uuid.UUID(value.strip()))
-        except ValueError:
-            raise ValidationError(f"Client id must be a UUID (got '{value}').") from None
+        return validators.client_id_validate(
+            self.cleaned_data.get("client_id") or "", application=self.instance if self.instance.pk else None
+        )
 
-    def clean_app_id_uri(self) -> str | None:
-        value = (self.cleaned_data.get("app_id_uri") or "").strip()
-        if not value:
-            return None
-        if not _APP_ID_URI.match(value) or value.lower().endswith("/.default"):
-            raise ValidationError(
-                "Give an absolute URI without spaces, a trailing '/' or '/.default', "
-                "e.g. https://contoso.onmicrosoft.com/tasks-api."
-            )
-        return value
+    def clean(self) -> dict:
+        # The service's App ID URI rule, once the client id it may contain (api://{client id}) is known:
+        # the admin's fieldsets may put that field after this one.
+        data = super().clean()
+        if "app_id_uri" in data and "client_id" not in self.errors:
+            try:
+                data["app_id_uri"] = validators.app_id_uri_validate(
+                    data["app_id_uri"], client_id=data.get("client_id") or self.instance.client_id,
+                    application=self.instance if self.instance.pk else None,
+                )
+            except ValidationError as exc:
+                self.add_error("app_id_uri", exc)
+        return data
+
+
+class RedirectUriInlineForm(forms.ModelForm):
+    """A redirect URI row, checked by the service's rule (not the database constraint's generic text)."""
+
+    class Meta:
+        model = RedirectUri
+        fields = ["uri"]
+
+    def clean_uri(self) -> str:
+        return validators.redirect_uri_validate(self.cleaned_data.get("uri") or "")
 
 
 def _value_field(help_text: str) -> forms.CharField:
@@ -86,7 +91,9 @@ class AppRoleInlineForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         if not (data.get("allow_application") or data.get("allow_user")):
-            raise ValidationError("Choose at least one allowed member type (Application, User).")
+            # On the field, so the model's constraint check (app_role_has_member_type) is skipped, not repeated
+            # in Django's words.
+            self.add_error("allow_application", "Choose at least one allowed member type (Application, User).")
         return data
 
 

@@ -4,9 +4,10 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
-from applications.models import Application, AppRole, ConsentGrant, DelegatedScope, RequiredPermission
+from applications.models import Application, AppRole, ClientSecret, ConsentGrant, DelegatedScope, RequiredPermission
 from identity.directory_cache import directory
 
 
@@ -120,3 +121,29 @@ def permissions_with_status(client: Application) -> list[PermissionStatus]:
         PermissionStatus(p, (p.app_role_id in granted_roles) if p.app_role_id else (p.scope_id in granted_scopes))
         for p in permissions.order_by("id")
     ]
+
+
+def applications_list() -> QuerySet[Application]:
+    """Every app registration, by name, with its redirect URIs."""
+    return Application.objects.order_by(Lower("name"), "pk").prefetch_related("redirect_uri_rows")
+
+
+def client_secrets(application: Application) -> QuerySet[ClientSecret]:
+    """An app's client secrets, newest first (their hashes stay in the database; nothing here reveals a value)."""
+    return application.secrets.order_by("-created_at", "-pk")
+
+
+def client_secret_get(*, application: Application, secret_id: str) -> ClientSecret:
+    """One of the app's secrets by its secret id (key id); ValidationError if the app has none such."""
+    key_id = _as_uuid(secret_id)
+    if key_id is None:
+        raise ValidationError(
+            f"Secret id must be a UUID, the secret id addsecret and listsecrets print (got '{secret_id}')."
+        )
+    secret = application.secrets.filter(key_id=key_id).first()
+    if secret is None:
+        raise ValidationError(
+            f"'{application.name}' has no client secret with id {key_id}; see manage.py listsecrets "
+            f"{application.client_id}.", code="unknown_secret",
+        )
+    return secret

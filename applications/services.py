@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from applications import validators
 from applications.manifest import AppRoleSpec, parse_app_roles, parse_member_types, validate_role_value
 from applications.models import (
     Application,
@@ -36,15 +37,6 @@ def _validate_full(instance, **kwargs) -> None:
         raise ValidationError(" ".join(messages)) from None
 
 
-def _normalize_client_id(client_id: str | None) -> str:
-    if client_id is None:
-        return str(uuid.uuid4())
-    try:
-        return str(uuid.UUID(client_id.strip()))
-    except ValueError:
-        raise ValidationError(f"Client id must be a UUID (got '{client_id}').") from None
-
-
 @transaction.atomic
 def application_register(
     *,
@@ -57,18 +49,18 @@ def application_register(
     redirect_uris: Iterable[str] = (),
 ) -> Application:
     """Register an app. A public (native) client has no secret; a confidential one gets them later."""
-    if not name.strip():
-        raise ValidationError("An application needs a name.")
+    client_id = validators.client_id_validate(client_id)
     app = Application(
-        name=name.strip(),
-        client_id=_normalize_client_id(client_id),
+        name=validators.name_validate(name),
+        client_id=client_id,
         client_type=Application.CLIENT_PUBLIC if public else Application.CLIENT_CONFIDENTIAL,
         ropc_enabled=ropc,
-        app_id_uri=(app_id_uri or "").strip() or None,
+        app_id_uri=validators.app_id_uri_validate(app_id_uri, client_id=client_id),
     )
+    uris = list(dict.fromkeys(validators.redirect_uri_validate(uri) for uri in redirect_uris))
     _validate_full(app)
     app.save()
-    for uri in dict.fromkeys(redirect_uris):
+    for uri in uris:
         row = RedirectUri(application=app, uri=uri)
         _validate_full(row, exclude=["application"])
         row.save()
@@ -78,6 +70,16 @@ def application_register(
     return app
 
 
+def validate_application(application: Application) -> None:
+    """The rules of an app registration's own fields (applications/validators.py), as an edit sets them."""
+    application.name = validators.name_validate(application.name)
+    application.client_id = validators.client_id_validate(application.client_id, application=application)
+    validators.client_type_validate(application.client_type)
+    application.app_id_uri = validators.app_id_uri_validate(
+        application.app_id_uri, client_id=application.client_id, application=application
+    )
+
+
 @transaction.atomic
 def application_update(*, application: Application, changed: list[str], actor: Actor) -> Application:
     """Save an edited app registration (the admin's change form set the fields) with the rules of an edit.
@@ -85,6 +87,7 @@ def application_update(*, application: Application, changed: list[str], actor: A
     A public client has no secrets (SPEC §4.1, AADB2C90084): turning an app public removes them, so that
     turning it back cannot silently bring old secrets into use again.
     """
+    validate_application(application)
     _validate_full(application)
     application.save()
     details: dict = {"changed": sorted(changed)}
@@ -105,7 +108,9 @@ def application_update(*, application: Application, changed: list[str], actor: A
 def application_set_app_id_uri(*, application: Application, app_id_uri: str, actor: Actor) -> Application:
     """Expose an API: give the app its App ID URI (clients then ask for `{App ID URI}/.default`)."""
     before = application.app_id_uri
-    application.app_id_uri = app_id_uri.strip() or None
+    application.app_id_uri = validators.app_id_uri_validate(
+        app_id_uri, client_id=application.client_id, application=application
+    )
     _validate_full(application)
     application.save(update_fields=["app_id_uri"])
     audit_record(actor=actor, action="application.update", target=application, details={
@@ -212,10 +217,13 @@ def app_roles_import_manifest(*, application: Application, actor: Actor, manifes
     specs = parse_app_roles(manifest)
     existing = {r.role_id: r for r in application.app_roles.all()}
     imported_ids = {s.role_id for s in specs}
-    kept_values = {r.value for r in existing.values() if r.role_id not in imported_ids}
-    clash = next((s.value for s in specs if s.value in kept_values), None)
-    if clash:
-        raise ValidationError(f"'{application.name}' already has an app role '{clash}' with another id.")
+    kept = {r.value: r for r in existing.values() if r.role_id not in imported_ids}
+    for index, spec in enumerate(specs):
+        if spec.value in kept:
+            raise ValidationError(
+                f"appRoles[{index}] ('{spec.value}'): '{application.name}' already has an app role '{spec.value}' "
+                f"with another id ({kept[spec.value].role_id}); give that id to update it, or choose another value."
+            )
     # Park the values of the roles being updated first, so swapping two values cannot trip the
     # per-app uniqueness constraint halfway through.
     for role in existing.values():

@@ -40,6 +40,7 @@ env = environ.FileAwareEnv(
     SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, True),
     SECURE_HSTS_PRELOAD=(bool, True),
     TRUSTED_PROXY_SSL_HEADER=(bool, False),
+    IDENTITY_VERIFIED_DOMAINS=(list, []),
 )
 if (BASE_DIR / ".env").is_file():
     environ.FileAwareEnv.read_env(BASE_DIR / ".env")
@@ -66,6 +67,9 @@ CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
 IDENTITY_TENANT_NAME = _required("IDENTITY_TENANT_NAME", "trustframe.onmicrosoft.com")
 IDENTITY_BASE_URL = _required("IDENTITY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# More verified domains of the tenant for https App ID URIs (https://{domain}/... or a subdomain), besides
+# the tenant name and IDENTITY_BASE_URL's host (applications/validators.py).
+IDENTITY_VERIFIED_DOMAINS = [d.strip().lower() for d in env("IDENTITY_VERIFIED_DOMAINS") if d.strip()]
 # Key material for encrypting signing keys at rest; falls back to SECRET_KEY so a single secret
 # suffices, but a separate value lets SECRET_KEY rotate without re-encrypting signing keys.
 IDENTITY_KEY_SECRET = env("IDENTITY_KEY_SECRET", default="") or SECRET_KEY

@@ -14,7 +14,6 @@ from identity.admin import ServiceErrorsMixin
 from policies import models as m
 from policies import services
 from policies.models import OutputClaimType, Policy
-from policies.selectors import policy_find
 
 SETTINGS = ["kind", "enabled", "access_token_lifetime_minutes", "id_token_lifetime_minutes",
             "refresh_token_lifetime_days", "rolling_refresh_token_lifetime_days", "issuer_pattern",
@@ -22,9 +21,12 @@ SETTINGS = ["kind", "enabled", "access_token_lifetime_minutes", "id_token_lifeti
 
 
 def _bounded(label: str, low: int, high: int, unit: str, default: int | None, required: bool = True):
+    # The bounds are the service's rule (policies.services.policy_validate), whose message the form shows;
+    # min/max are only the browser's hint.
     default_text = f"default {default}" if default is not None else ""
     return forms.IntegerField(
-        label=label, min_value=low, max_value=high, required=required, initial=default,
+        label=label, required=required, initial=default,
+        widget=forms.NumberInput(attrs={"min": low, "max": high}),
         help_text=f"{low} to {high} {unit}; {default_text}." + ("" if required else " Empty means no expiry."),
     )
 
@@ -56,8 +58,8 @@ class PolicyForm(forms.ModelForm):
 
     def clean_policy_id(self) -> str:
         policy_id = self.cleaned_data["policy_id"].strip()
-        if policy_find(policy_id) is not None:
-            raise ValidationError(f"A policy '{policy_id}' already exists (policy ids are case-insensitive).")
+        services.policy_id_validate(policy_id)
+        services.policy_id_available(policy_id)
         return policy_id
 
     def clean(self) -> dict:
@@ -69,10 +71,8 @@ class PolicyForm(forms.ModelForm):
         try:
             services.policy_validate(probe)  # the rules policy_create_or_update applies
         except ValidationError as exc:
-            text = " ".join(exc.messages).lower()
-            field = "rolling_refresh_token_lifetime_days" if "sliding window" in text else (
-                "policy_id" if "policy id" in text and "policy_id" in self.fields else None)
-            self.add_error(field, exc)
+            for field, messages in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
         return data
 
 

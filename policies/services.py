@@ -26,22 +26,54 @@ _CHOICES = {
 }
 
 
-def policy_validate(policy: Policy) -> None:
-    if not re.fullmatch(m.POLICY_ID_REGEX, policy.policy_id):
+POLICY_ID_MAX_LENGTH = Policy._meta.get_field("policy_id").max_length
+
+
+def policy_id_validate(policy_id: str) -> None:
+    if len(policy_id) > POLICY_ID_MAX_LENGTH or not re.fullmatch(m.POLICY_ID_REGEX, policy_id):
         raise ValidationError(
-            f"Invalid policy id '{policy.policy_id}': it must start with B2C_1_ or B2C_1A_ and contain only "
-            "letters, digits, '_', '.' and '-'."
+            f"Invalid policy id '{policy_id}': it must start with B2C_1_ (a user flow) or B2C_1A_ (a custom "
+            f"policy) and go on with letters, digits, '_', '.' or '-', at most {POLICY_ID_MAX_LENGTH} characters "
+            "in all, e.g. B2C_1_ROPC_Auth."
         )
+
+
+def policy_id_available(policy_id: str) -> None:
+    """The id of a policy being added is not taken (ids are case-insensitive, as B2C matches them)."""
+    existing = policy_find(policy_id)
+    if existing is not None:
+        raise ValidationError(
+            f"A policy '{existing.policy_id}' already exists (policy ids are case-insensitive); "
+            "choose another id or edit that policy."
+        )
+
+
+def policy_validate(policy: Policy) -> None:
+    """Every rule of a policy's settings at once, as a ValidationError keyed by field.
+
+    Each message names its setting, so a command can print them on one line and a form on each field.
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        policy_id_validate(policy.policy_id)
+    except ValidationError as exc:
+        errors["policy_id"] = exc.messages
     for field, (low, high, label) in _BOUNDS.items():
         value = getattr(policy, field)
-        if value is not None and not low <= value <= high:
-            raise ValidationError(f"{label} must be between {low} and {high} (got {value}).")
+        if value is not None and not (isinstance(value, int) and low <= value <= high):
+            errors[field] = [f"{label} must be between {low} and {high} (got {value})."]
     rolling = policy.rolling_refresh_token_lifetime_days
-    if rolling is not None and rolling < policy.refresh_token_lifetime_days:
-        raise ValidationError("The sliding window cannot be shorter than the refresh token lifetime.")
+    lifetimes_valid = not {"refresh_token_lifetime_days", "rolling_refresh_token_lifetime_days"} & set(errors)
+    if lifetimes_valid and rolling is not None and rolling < policy.refresh_token_lifetime_days:
+        errors["rolling_refresh_token_lifetime_days"] = [
+            f"The sliding window ({rolling} days) cannot be shorter than the refresh token lifetime "
+            f"({policy.refresh_token_lifetime_days} days); make it at least as long, or choose no expiry."
+        ]
     for field, choices in _CHOICES.items():
         if getattr(policy, field) not in choices.values:
-            raise ValidationError(f"Unknown {field} '{getattr(policy, field)}' (allowed: {', '.join(choices.values)}).")
+            errors[field] = [f"Unknown {field} '{getattr(policy, field)}' (allowed: {', '.join(choices.values)})."]
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

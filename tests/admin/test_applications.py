@@ -50,7 +50,7 @@ def test_a_migrated_client_keeps_its_client_id(admin):
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("name", "  ", "needs a name"),
     ("client_id", "not-a-uuid", "must be a UUID"),
-    ("app_id_uri", "no spaces allowed", "absolute URI"),
+    ("app_id_uri", "no spaces allowed", "App ID URI: no spaces"),
 ])
 def test_bad_registration_input_is_shown_and_nothing_is_written(admin, field, value, message):
     data = form_data(admin.get(reverse("admin:applications_application_add")))
@@ -272,7 +272,7 @@ def test_pasted_manifest_app_roles_are_imported_and_audited(admin, daemon_app):
      "unknown member type"),
     ('[{"id": "5b1f8cf4-6f6b-4a3e-9a57-2c8b4ad4a0a1", "value": "a", "allowedMemberTypes": ["User"]},'
      ' {"id": "0f9a3c61-2d2e-4b87-8f3c-6b1f4b0f8e22", "value": "a", "allowedMemberTypes": ["User"]}]',
-     "Duplicate app role value"),
+     "value 'a' is also the value of appRoles[0]"),
 ])
 def test_bad_manifest_is_shown_and_nothing_is_written(admin, daemon_app, manifest, message):
     response = admin.post(page_url(daemon_app, "app_roles_json"), {"manifest": manifest})

@@ -34,14 +34,18 @@ def test_creating_a_policy_calls_the_service_with_defaults_and_is_audited(admin,
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"access_token_lifetime_minutes": "4"}, "access_token_lifetime_minutes", "greater than or equal to 5"),
-    ({"id_token_lifetime_minutes": "1441"}, "id_token_lifetime_minutes", "less than or equal to 1440"),
-    ({"refresh_token_lifetime_days": "91"}, "refresh_token_lifetime_days", "less than or equal to 90"),
-    ({"rolling_refresh_token_lifetime_days": "366"}, "rolling_refresh_token_lifetime_days", "less than or equal"),
+    # The service's words, the same as createpolicy prints (policies.services.policy_validate).
+    ({"access_token_lifetime_minutes": "4"}, "access_token_lifetime_minutes",
+     "Access token lifetime (minutes) must be between 5 and 1440 (got 4)."),
+    ({"id_token_lifetime_minutes": "1441"}, "id_token_lifetime_minutes", "must be between 5 and 1440 (got 1441)"),
+    ({"refresh_token_lifetime_days": "91"}, "refresh_token_lifetime_days", "must be between 1 and 90 (got 91)"),
+    ({"rolling_refresh_token_lifetime_days": "366"}, "rolling_refresh_token_lifetime_days",
+     "Sliding window (days) must be between 1 and 365"),
     ({"refresh_token_lifetime_days": "30", "rolling_refresh_token_lifetime_days": "20"},
-     "rolling_refresh_token_lifetime_days", "sliding window cannot be shorter"),
+     "rolling_refresh_token_lifetime_days", "sliding window (20 days) cannot be shorter"),
     ({"policy_id": "MyPolicy"}, "policy_id", "must start with B2C_1_"),
-    ({"policy_id": "b2c_1_ropc_auth"}, "policy_id", "already exists"),
+    ({"policy_id": "not a policy id"}, "policy_id", "Invalid policy id 'not a policy id': it must start with"),
+    ({"policy_id": "b2c_1_ropc_auth"}, "policy_id", "A policy 'B2C_1_ROPC_Auth' already exists"),
 ])
 def test_out_of_bounds_settings_are_shown_and_nothing_is_written(admin, policy, overrides, field, message):
     response = admin.post(ADD_URL, add_data(admin, **overrides))

@@ -1,6 +1,7 @@
 """Pasting an Azure manifest's appRoles (SPEC §6): validated first, then written all at once."""
 
 import json
+import re
 import uuid
 
 import pytest
@@ -16,6 +17,9 @@ SEED_FRAGMENT = """"appRoles": [ { "allowedMemberTypes": ["Application"], "displ
 tasks.", "value": "app.read" }, { "allowedMemberTypes": ["Application"], "displayName": "Write",
 "id": "204dc4ab-51e1-439f-8c7f-31a1ebf3c7b9", "isEnabled": true, "description": "Writers have the ability to create
 tasks.", "value": "app.write" }],"""
+
+
+ROLE_ID = "5b1f8cf4-6f6b-4a3e-9a57-2c8b4ad4a0a1"
 
 
 def _role(**overrides) -> dict:
@@ -35,18 +39,46 @@ def test_the_seed_manifest_fragment_parses():
 @pytest.mark.parametrize(
     ("roles", "message"),
     [
-        ([_role(id="not-a-guid")], "id must be a GUID"),
-        ([_role(value="app read")], "without spaces"),
-        ([_role(allowedMemberTypes=["Robot"])], "unknown member type 'Robot'"),
-        ([_role(allowedMemberTypes=[])], "at least one"),
-        ([_role(value="a"), _role(value="a")], "Duplicate app role value"),
-        ([_role(isEnabled="yes")], "isEnabled"),
-        (["app.read"], "JSON object"),
+        ([_role(id="not-a-guid")], r"^appRoles\[0\] \('app\.read'\): id must be a GUID such as \"[0-9a-f-]{36}\" "
+                                   r"\(got 'not-a-guid'\)\.$"),
+        ([_role(id=42)], r"^appRoles\[0\] \('app\.read'\): id must be a GUID .*\(got 42\)"),
+        ([_role(value="app read")], r"^appRoles\[0\] \('app read'\): value must be a non-empty string without spaces"),
+        ([_role(allowedMemberTypes=["Robot"])], r"^appRoles\[0\] \('app\.read'\): unknown member type 'Robot'"),
+        ([_role(allowedMemberTypes=[])], r"^appRoles\[0\] \('app\.read'\): allowedMemberTypes must list at least one"),
+        ([_role(value="a"), _role(value="a")], r"^appRoles\[1\] \('a'\): value 'a' is also the value of appRoles\[0\]"),
+        ([_role(id=ROLE_ID), _role(id=ROLE_ID.upper(), value="b")],
+         rf"^appRoles\[1\] \('b'\): id '{ROLE_ID}' is also the id of appRoles\[0\]"),
+        ([_role(), _role(isEnabled="yes", value="app.write")], r"^appRoles\[1\] \('app\.write'\): isEnabled must be"),
+        ([_role(displayName=7)], r"^appRoles\[0\] \('app\.read'\): displayName must be a string"),
+        ([_role(), "app.read"], r"^appRoles\[1\]: each app role must be a JSON object .*\(got str \"app\.read\"\)"),
     ],
 )
-def test_bad_manifests_are_refused_with_the_reason(roles, message):
-    with pytest.raises(ValidationError, match=message):
+def test_bad_manifests_are_refused_with_the_reason_naming_the_role(roles, message):
+    with pytest.raises(ValidationError) as excinfo:
         parse_app_roles(json.dumps({"appRoles": roles}))
+    [text] = excinfo.value.messages
+    assert re.search(message, text), text
+
+
+@pytest.mark.parametrize("missing", [{}, {"id": None}, {"id": ""}, {"id": "  "}])
+def test_a_role_without_an_id_is_told_its_id_is_missing(missing):
+    role = {k: v for k, v in _role(value="app.write").items() if k != "id"} | missing
+    with pytest.raises(ValidationError) as excinfo:
+        parse_app_roles(json.dumps([_role(), role]))
+    [message] = excinfo.value.messages
+    assert message.startswith("appRoles[1] ('app.write'): id is missing; every app role needs a GUID id, e.g. ")
+    assert "None" not in message
+    suggested = message.split('"id": "')[1].split('"')[0]
+    assert uuid.UUID(suggested)  # a GUID the admin can paste
+
+
+def test_a_role_without_a_value_is_told_its_value_is_missing():
+    role = {k: v for k, v in _role().items() if k != "value"}
+    with pytest.raises(ValidationError) as excinfo:
+        parse_app_roles(json.dumps([role]))
+    assert excinfo.value.messages == [
+        "appRoles[0]: value is missing; give the role a value without spaces, e.g. app.read."
+    ]
 
 
 def test_invalid_json_says_where():
@@ -74,5 +106,11 @@ def test_import_creates_then_updates_by_id_and_writes_nothing_on_error(api_app):
 
 @pytest.mark.django_db
 def test_a_value_taken_by_another_role_id_is_refused(api_app):
-    with pytest.raises(ValidationError, match=r"already has an app role 'app\.read' with another id"):
-        services.app_roles_import_manifest(application=api_app, actor=ACTOR, manifest=json.dumps([_role()]))
+    existing = api_app.app_roles.get(value="app.read").role_id
+    with pytest.raises(ValidationError) as excinfo:
+        services.app_roles_import_manifest(
+            application=api_app, actor=ACTOR, manifest=json.dumps([_role(value="new.one"), _role()]))
+    assert excinfo.value.messages == [
+        f"appRoles[1] ('app.read'): 'Tasks API' already has an app role 'app.read' with another id ({existing}); "
+        "give that id to update it, or choose another value."
+    ]

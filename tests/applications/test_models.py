@@ -80,5 +80,5 @@ def test_app_id_uris_are_unique_whatever_their_case(api_app):
 
     _integrity_error(lambda: Application.objects.create(
         name="x", client_type="confidential", app_id_uri=api_app.app_id_uri.upper()))
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="already the App ID URI of 'Tasks API'"):
         services.application_register(actor="tests", name="y", app_id_uri=api_app.app_id_uri.upper())

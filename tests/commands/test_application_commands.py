@@ -48,13 +48,12 @@ def test_registerapp_with_an_app_id_uri(run):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("X", "--client-id", "not-a-uuid"), "must be a UUID"),
-    (("X", "--client-id", "DUPLICATE"), "already exists"),
-    (("X", "--app-id-uri", API_URI), "already exists"),
-    (("X", "--app-id-uri", "not a uri"), "app_id_uri"),
-    (("X", "--app-id-uri", "https://contoso.test/api/.default"), "app_id_uri"),
+    (("X", "--client-id", "DUPLICATE"), "is already used by the app 'Tasks API'"),
+    (("X", "--app-id-uri", API_URI.upper()), "is already the App ID URI of 'Tasks API'"),
+    (("X", "--app-id-uri", "not a uri"), "App ID URI: no spaces"),
+    (("X", "--app-id-uri", "https://contoso.onmicrosoft.com/api/.default"), "must not end with '/.default'"),
     (("   ",), "needs a name"),
-    # The app row is saved before its redirect URIs are checked: the whole registration must roll back.
-    (("X", "--redirect-uri", "https://ok.test/cb", "not a uri"), "uri"),
+    (("X", "--redirect-uri", "https://ok.test/cb", "not a uri"), "Redirect URI 'not a uri' is not valid"),
 ])
 def test_registerapp_rejects_bad_input_and_writes_nothing(run, api_app, args, message):
     args = tuple(api_app.client_id if a == "DUPLICATE" else a for a in args)
@@ -141,7 +140,7 @@ def test_addapprole_json_with_every_option(run, api_app):
     ((str(uuid.uuid4()), "x.read"), "Unknown application"),
     ((API_URI, "app.read"), "already has an app role 'app.read'"),
     ((API_URI, "x.read", "--member-types", "Robot"), "unknown member type 'Robot'"),
-    ((API_URI, "x.read", "--member-types", ""), "member type"),
+    ((API_URI, "x.read", "--member-types", ""), "must list at least one of Application, User"),
     ((API_URI, "x.read", "--id", "not-a-guid"), "must be a GUID"),
     ((API_URI, "x.read", "--id", "EXISTING"), "already has an app role with id"),
     ((API_URI, "has space"), "without spaces"),

@@ -95,16 +95,38 @@ def test_human_output_is_short_text(cli):
     (("createpolicy", "Not_A_Policy"), "Invalid policy id"),
     (("createpolicy", "B2C_1_CLI_Bad", "--refresh-token-days", "500"), "between 1 and 90"),
     (("registerapp", "X", "--client-id", "123"), "must be a UUID"),
+    (("registerapp", "X", "--app-id-uri", "notauri"), "App ID URI: 'notauri' is not a URI"),
     (("revokesessions", "nobody"), "Unknown user"),
+    (("disableuser", "nobody"), "Unknown user"),
+    (("removesecret", "00000000-0000-0000-0000-000000000000", "x"), "Unknown application"),
 ])
 def test_bad_input_exits_1_with_one_line_on_stderr_and_writes_nothing(cli, args, message):
     before = cli.counts()
-    for json_flag in ((), ("--json",)):
-        result = cli(*args, *json_flag)
-        assert result.returncode == 1
-        assert result.stdout == ""
-        lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("CommandError: ") and message in lines[0]
+    result = cli(*args)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("CommandError: ") and message in lines[0]
+    assert "Constraint" not in result.stderr
+    assert cli.counts() == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("addsecret", "00000000-0000-0000-0000-000000000000"), "Unknown application"),
+    (("createuser", "bad", "--email", "nope"), "Invalid email address"),
+    (("createpolicy", "Not_A_Policy"), "Invalid policy id"),
+    (("registerapp", "X", "--app-id-uri", "ftp://x/y"), "App ID URI: the scheme must be api:// or https://"),
+    (("revokesessions", "nobody"), "Unknown user"),
+    (("listsecrets", "nope"), "Unknown application"),
+])
+def test_with_json_a_failure_is_one_json_object_on_stderr_and_nothing_on_stdout(cli, args, message):
+    before = cli.counts()
+    result = cli(*args, "--json")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    error = json.loads(result.stderr)
+    assert list(error) == ["error"] and message in error["error"]
     assert cli.counts() == before
 
 
@@ -113,3 +135,44 @@ def test_usage_errors_exit_2(cli):
     assert result.returncode == 2
     assert "not allowed with argument" in result.stderr
     assert "Long-Pass-123" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("registerapp",), "the following arguments are required: NAME"),
+    (("listusers", "--bogus"), "unrecognized arguments: --bogus"),
+    (("addsecret", "x", "--expires-days", "ten"), "invalid int value: 'ten'"),
+    (("setpassword",), "the following arguments are required: USER"),
+])
+def test_with_json_usage_errors_are_json_too_and_exit_2(cli, args, message):
+    result = cli(*args, "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    error = json.loads(result.stderr)
+    assert list(error) == ["error"] and message in error["error"] and "--help" in error["error"]
+
+
+def test_with_json_an_unexpected_error_is_json_too(cli, tmp_path):
+    unmigrated = Cli(tmp_path / "empty.sqlite3")
+    result = unmigrated("listapps", "--json")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "no such table" in json.loads(result.stderr)["error"]
+
+
+def test_setpassword_reads_stdin_and_the_password_shows_nowhere(cli):
+    user = cli.ok_json("createuser", "pw-user")
+    data = cli.ok_json("setpassword", "pw-user", "--password-stdin", "--force-change", stdin="Piped-Pass-456\n")
+    assert data["object_id"] == user["object_id"] and data["force_change"] is True
+    [(password_hash,)] = cli.query("SELECT password FROM accounts_user WHERE object_id = ?",
+                                   user["object_id"].replace("-", ""))
+    assert check_password("Piped-Pass-456", password_hash)
+    human = cli("setpassword", "pw-user", "--password-stdin", stdin="Other-Pass-789\n")
+    assert human.returncode == 0 and "Other-Pass-789" not in human.stdout + human.stderr
+
+
+def test_setpassword_without_a_terminal_or_password_stdin_asks_for_it_and_changes_nothing(cli):
+    cli.ok_json("createuser", "no-tty-user", "--password-stdin", stdin="First-Pass-123\n")
+    before = cli.query("SELECT password FROM accounts_user WHERE username = 'no-tty-user'")
+    result = cli("setpassword", "no-tty-user", "--json", stdin="Ignored-Pass-123\n")
+    assert result.returncode == 1
+    assert "--password-stdin" in json.loads(result.stderr)["error"]
+    assert cli.query("SELECT password FROM accounts_user WHERE username = 'no-tty-user'") == before

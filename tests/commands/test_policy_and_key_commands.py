@@ -65,6 +65,8 @@ def test_createpolicy_updates_only_the_given_settings_of_an_existing_policy(run,
 @pytest.mark.parametrize(("args", "message"), [
     (("Foo",), "Invalid policy id"),
     (("B2C_1_has space",), "Invalid policy id"),
+    (("not a policy id",), "Invalid policy id 'not a policy id': it must start with B2C_1_ (a user flow) or B2C_1A_"),
+    (("B2C_1_" + "x" * 123,), "at most 128 characters in all"),
     (("B2C_1_X", "--access-token-minutes", "4"), "between 5 and 1440"),
     (("B2C_1_X", "--id-token-minutes", "1441"), "between 5 and 1440"),
     (("B2C_1_X", "--refresh-token-days", "91"), "between 1 and 90"),

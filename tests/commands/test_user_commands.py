@@ -75,6 +75,20 @@ def test_createuser_rejects_bad_input_and_writes_nothing(run, user, args, stdin,
     assert message in run.fails("createuser", *args, stdin=stdin)
 
 
+def test_createuser_says_where_an_email_address_goes_in_the_same_words_as_the_admin(run):
+    message = run.fails("createuser", "zed@contoso.test")
+    assert message == (
+        "A user name cannot contain '@' (got 'zed@contoso.test'); an email address is the email sign-in name, so "
+        "give it there."
+    )
+
+
+def test_createuser_names_the_field_that_is_too_long(run):
+    assert run.fails("createuser", "zed", "--given-name", "x" * 70) == (
+        "Given name: Ensure this value has at most 64 characters (it has 70)."
+    )
+
+
 def test_createuser_error_messages_never_echo_the_password(run):
     assert "Zq9x" not in run.fails("createuser", "zed", "--password", "Zq9x")
 

@@ -178,12 +178,12 @@ def test_a_disabled_role_is_not_in_the_token(client, cc):
 
 
 def test_roles_consented_on_another_api_do_not_leak_into_this_one(client, cc):
-    other = applications.application_register(actor=ACTOR, name="Other API", app_id_uri="https://contoso.test/other")
+    other = applications.application_register(actor=ACTOR, name="Other API", app_id_uri="https://contoso.onmicrosoft.com/other")
     applications.app_role_add(application=other, actor=ACTOR, value="other.read")
     applications.permission_add(client=cc.daemon, api=other, values=["other.read"], actor=ACTOR)
     applications.admin_consent_grant(client=cc.daemon, actor=ACTOR)
     assert issued_claims(client, cc, post_token(client, cc_data(cc)))["roles"] == ["app.read", "app.write"]
-    response = post_token(client, cc_data(cc, scope="https://contoso.test/other/.default"))
+    response = post_token(client, cc_data(cc, scope="https://contoso.onmicrosoft.com/other/.default"))
     assert response.status_code == 200, response.content
     claims = verify_jwt(client, response.json()["access_token"], policy=cc.policy, audience=other.client_id)
     assert claims["roles"] == ["other.read"] and claims["scp"] == "other.read"

@@ -45,7 +45,7 @@ def world(db, policy, api_app, daemon_app):
     signing_key_rotate(actor=ACTOR)
     cert = certificate()
     client_certificate_add(application=daemon_app, certificate=pem(cert), actor=ACTOR)
-    other = applications.application_register(actor=ACTOR, name="Other API", app_id_uri="https://contoso.test/other")
+    other = applications.application_register(actor=ACTOR, name="Other API", app_id_uri="https://contoso.onmicrosoft.com/other")
     applications.app_role_add(application=other, actor=ACTOR, value="other.read")
     applications.permission_add(client=daemon_app, api=api_app, values=["app.read", "app.write"], actor=ACTOR)
     applications.permission_add(client=daemon_app, api=other, values=["other.read"], actor=ACTOR)
