@@ -27,6 +27,7 @@ from applications.forms import (
     AppRoleInlineForm,
     AppRolesManifestForm,
     DelegatedScopeInlineForm,
+    RedirectUriInlineForm,
     UniqueValueFormSet,
 )
 from applications.models import (
@@ -52,6 +53,7 @@ for _model in (Application, AccessToken, RefreshToken, IDToken, Grant):
 
 class RedirectUriInline(admin.TabularInline):
     model = RedirectUri
+    form = RedirectUriInlineForm
     extra = 0
     fields = ["uri"]
     verbose_name_plural = "redirect URIs"

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from applications import services
 from applications.models import Application, ClientSecret
+from applications.validators import app_id_uri_default
 from identity.discovery import jwks_uri, policy_url, token_endpoint_url
 from policies.models import Policy
 
@@ -41,7 +42,7 @@ def secrets_expiring_soon(app: Application) -> list[ClientSecret]:
 
 
 def proposed_app_id_uri(app: Application) -> str:
-    return f"api://{app.client_id}"
+    return app_id_uri_default(app.client_id)
 
 
 class OverviewPagesMixin:

@@ -135,3 +135,16 @@ def test_user_and_app_pages_link_to_their_sign_in_activity(admin, user, daemon_a
     assert sign_in_activity_url(user) in user_page and "Sign-in activity" in user_page
     assert app_sign_ins_url(daemon_app) in app_page
     assert admin.get(sign_in_activity_url(user)).status_code == 200
+
+
+def test_a_bad_redirect_uri_row_is_answered_in_words_not_constraint_text(admin, native_app):
+    from tests.admin.conftest import form_data
+
+    change = reverse("admin:applications_application_change", args=[native_app.pk])
+    data = form_data(admin.get(change))
+    data.update({"redirect_uri_rows-TOTAL_FORMS": "1", "redirect_uri_rows-0-uri": "not a uri"})
+    response = admin.post(change, data)
+    assert response.status_code == 200
+    errors = errors_of(response)
+    assert errors and "Constraint" not in errors and "redirect_uri_well_formed" not in errors
+    assert not native_app.redirect_uri_rows.exists()

@@ -21,7 +21,9 @@ ADMIN_PASSWORD = "Admin-Pass-123!"
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(_live_server_keeps_the_shared_sqlite_connection, live_server):
+    """The browser, started after the live server so that it quits first: its keep-alive connections
+    close while the server and its shared connection are still up."""
     if not (CHROMIUM and CHROMEDRIVER):
         message = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
         if os.environ.get("TRUSTFRAME_REQUIRE_BROWSER"):
@@ -115,6 +117,22 @@ class Browser:
         self.find("#id_username").send_keys(username)
         self.find("#id_password").send_keys(password)
         self.click("input[type=submit]")
+
+
+@pytest.fixture(scope="session")
+def _live_server_keeps_the_shared_sqlite_connection():
+    """On the in-memory SQLite test database the live server's threads share the test thread's connection
+    and, after each request, "close" it: SQLite ignores that, but Django first checks the thread and raises
+    in the server thread. Its hook for tests is `_close_connections`; PostgreSQL keeps the real one."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ThreadedWSGIServer, "_close_connections", lambda self: None)
+        yield
 
 
 @pytest.fixture

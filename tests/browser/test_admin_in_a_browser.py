@@ -16,12 +16,7 @@ from identity.keys.services import signing_key_rotate
 from policies import services as policies
 from tests.conftest import ACTOR, DEMO_PASSWORD
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # On the in-memory SQLite test database, Django's live server thread closes the connection it shares
-    # with the test thread after each request and is told off for it; the pages themselves are checked.
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
