@@ -53,7 +53,8 @@ class PermissionPagesMixin:
 
     def permissions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """API permissions with their consent status; request, remove, grant and revoke admin consent."""
-        app = self.get_object_or_denied(request, object_id)
+        # Readers (Security reader) see the permissions and their status; changing them needs change rights.
+        app = self.get_object_or_denied(request, object_id, change=request.method == "POST")
         action = request.POST.get("action") if request.method == "POST" else None
         form = PermissionAddForm(request.POST if action == "add" else None, client=app)
         if action in ("grant", "revoke"):
@@ -74,7 +75,7 @@ class PermissionPagesMixin:
                 return HttpResponseRedirect(request.path)
         context = self.page_context(
             request, app, "API permissions", form=form, rows=selectors.permissions_with_status(app),
-            tenant=tenant_name(), submit_label="Add permissions",
+            tenant=tenant_name(), submit_label="Add permissions", can_change=self.has_change_permission(request, app),
         )
         return TemplateResponse(request, "admin/applications/application/permissions.html", context)
 

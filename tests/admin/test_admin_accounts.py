@@ -130,3 +130,18 @@ def test_roles_are_shown_read_only(admin):
     listing = admin.get(reverse("admin:accounts_adminrole_changelist")).content.decode()
     assert all(role.name in listing for role in ROLES)
     assert admin.get(reverse("admin:accounts_adminrole_add")).status_code == 403
+
+
+def test_a_security_reader_sees_an_apps_permissions_and_overview_but_changes_nothing(daemon_app, api_app):
+    from applications import services
+    from applications.models import ConsentGrant
+
+    services.permission_add(client=daemon_app, api=api_app, values=["app.read"], actor="tests")
+    reader = staff_with("Security reader", username="reader")
+    page = reverse("admin:applications_application_permissions", args=[daemon_app.pk])
+    body = reader.get(page).content.decode()
+    assert "Not granted for contoso.onmicrosoft.com" in body and "grant-consent" not in body
+    assert reader.post(page, {"action": "grant", "confirm": "yes"}).status_code == 403
+    assert not ConsentGrant.objects.exists()
+    assert reader.get(reverse("admin:applications_application_overview", args=[daemon_app.pk])).status_code == 200
+    assert reader.get(reverse("admin:applications_application_new_secret", args=[daemon_app.pk])).status_code == 403
