@@ -29,7 +29,7 @@ from accounts.forms import (
     UserChangeForm,
 )
 from accounts.models import AdminAccount, AdminRole, FederatedIdentity, User
-from accounts.roles import ROLES, role_named
+from accounts.roles import role_named
 from identity.admin import ReadOnlyAdmin, ServiceErrorsMixin, is_confirmed
 from identity.admin_display import header, moment_html
 
@@ -369,14 +369,17 @@ class AdminAccountAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             account = admin_accounts.admin_account_create(
                 actor=request.user, username=data["username"], password=data["password1"], email=data.get("email"),
                 display_name=data.get("display_name", ""), roles=data.get("roles", []),
-                superuser=bool(data.get("is_superuser")) and request.user.is_superuser,
+                superuser=bool(data.get("is_superuser")),
             )
             obj.__dict__.update(account.__dict__)
             return
+        # The form set the fields on `obj`; the services compare them with the stored row and audit.
+        stored = AdminAccount.objects.get(pk=obj.pk)
         if "is_active" in form.changed_data:
-            admin_accounts.admin_account_set_enabled(account=obj, enabled=obj.is_active, actor=request.user)
-        obj.save(update_fields=["display_name", "is_superuser"])
-        admin_accounts.admin_account_set_roles(account=obj, roles=data.get("roles", []), actor=request.user)
+            admin_accounts.admin_account_set_enabled(account=stored, enabled=obj.is_active, actor=request.user)
+        admin_accounts.admin_account_update(account=stored, actor=request.user, display_name=obj.display_name,
+                                            superuser=obj.is_superuser)
+        admin_accounts.admin_account_set_roles(account=stored, roles=data.get("roles", []), actor=request.user)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         """Roles are set by save_model through the service; the form has no other relations."""
@@ -441,7 +444,9 @@ class RoleAdmin(ReadOnlyAdmin):
     @admin.display(description="what it may do")
     def description(self, obj: Group) -> str:
         role = role_named(obj.name)
-        return role.description if role else "Not a built-in role: it grants nothing through this admin's roles."
+        return role.description if role else (
+            "Not a built-in role (a group made before them): it still grants its permissions to its members, "
+            "and is not assigned or changed here.")
 
     @admin.display(description="administrators")
     def members(self, obj: Group) -> str:
@@ -454,4 +459,5 @@ class RoleAdmin(ReadOnlyAdmin):
             if rows else "—"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).filter(name__in=[r.name for r in ROLES]).prefetch_related("user_set")
+        # Every group, so that one made before the built-in roles is seen, not silently in force.
+        return super().get_queryset(request).prefetch_related("user_set")

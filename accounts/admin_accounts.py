@@ -11,7 +11,6 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import AdminAccount, User
@@ -19,9 +18,7 @@ from accounts.roles import ROLES, role_named
 from accounts.services import email_validate, username_validate
 from audit.services import Actor, audit_record
 
-
-def admin_accounts() -> QuerySet[AdminAccount]:
-    return AdminAccount.objects.all()
+NEEDS_A_USER_NAME = "An admin account needs a user name: it signs in with it."
 
 
 def admin_account_get(username: str) -> AdminAccount:
@@ -48,15 +45,24 @@ def roles_resolve(names: Iterable[str]) -> list[Group]:
     return [groups[r.name] for r in dict.fromkeys(roles)]
 
 
+def _may_make_superusers(actor: Actor) -> None:
+    """Whoever may make a superuser may become one: only a superuser (or the command line, whose operator
+    runs the server) may."""
+    if isinstance(actor, User) and not actor.is_superuser:
+        raise ValidationError("Only a superuser can make an admin account a superuser.")
+
+
 @transaction.atomic
 def admin_account_create(
     *, actor: Actor, username: str, password: str, email: str | None = None, display_name: str = "",
     roles: Iterable[str] = (), superuser: bool = False,
 ) -> AdminAccount:
     """Create an admin account (it signs in to /admin/ with `username`) holding the given roles."""
+    if superuser:
+        _may_make_superusers(actor)
     name = username_validate(username, staff=True)
     if name is None:
-        raise ValidationError("An admin account needs a user name: it signs in with it.")
+        raise ValidationError(NEEDS_A_USER_NAME)
     account = AdminAccount(
         username=name, email=email_validate(email, staff=True), display_name=display_name.strip(),
         is_staff=True, is_superuser=superuser,
@@ -75,13 +81,33 @@ def admin_account_create(
 
 
 @transaction.atomic
+def admin_account_update(*, account: User, actor: Actor, display_name: str, superuser: bool) -> User:
+    """Edit an admin account's display name and superuser flag; only a superuser changes the flag."""
+    changed = {}
+    if display_name.strip() != account.display_name:
+        changed["display_name"] = {"before": account.display_name, "after": display_name.strip()}
+        account.display_name = display_name.strip()
+    if superuser != account.is_superuser:
+        _may_make_superusers(actor)
+        changed["superuser"] = {"before": account.is_superuser, "after": superuser}
+        account.is_superuser = superuser
+    if changed:
+        account.save(update_fields=["display_name", "is_superuser"])
+        audit_record(actor=actor, action="admin.update", target=account, details=changed)
+    return account
+
+
+@transaction.atomic
 def admin_account_set_roles(*, account: User, roles: Iterable[str], actor: Actor) -> list[str]:
     """Give the account exactly these built-in roles; returns their names."""
     if not account.is_staff:
         raise ValidationError(f"'{account}' is a directory user, not an admin account; roles are for admins.")
     groups = roles_resolve(roles)
-    before = sorted(account.groups.values_list("name", flat=True))
-    account.groups.set(groups)
+    held = list(account.groups.all())
+    # Groups that are not built-in roles (made before them, by hand) are left as they are.
+    others = [g for g in held if role_named(g.name) is None]
+    before = sorted(g.name for g in held if role_named(g.name) is not None)
+    account.groups.set([*groups, *others])
     after = sorted(g.name for g in groups)
     if before != after:
         audit_record(actor=actor, action="admin.roles", target=account, details={"before": before, "after": after})

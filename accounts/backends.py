@@ -1,8 +1,9 @@
 """Who may sign in to the web admin: admin accounts only (SPEC §6; issue 17 item 1).
 
 Directory users sign in to applications through policies, never here. `UserManager.get_by_natural_key`
-already looks in the admin namespace only; this backend also refuses a directory user's session
-(`get_user`) so that no path leads a directory user to `/admin/`.
+already looks in the admin namespace only; this backend's `user_can_authenticate` also refuses a
+directory user, which Django asks both at login and when it loads a session's user (`get_user`), so no
+path leads a directory user to `/admin/`.
 """
 
 from django.contrib.auth.backends import ModelBackend

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from accounts import services
+from accounts.admin_accounts import NEEDS_A_USER_NAME
 from accounts.models import AdminAccount, User
 from accounts.roles import ROLES
 from accounts.sign_in_names import normalize_sign_in_name
@@ -139,7 +140,7 @@ class AdminAccountAddForm(forms.ModelForm):
     def clean_username(self) -> str:
         name = services.username_validate(self.cleaned_data.get("username") or "", staff=True)
         if name is None:
-            raise ValidationError("An admin account needs a user name: it signs in with it.")
+            raise ValidationError(NEEDS_A_USER_NAME)
         return name
 
     def clean_email(self) -> str | None:

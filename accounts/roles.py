@@ -66,7 +66,6 @@ ROLES: tuple[Role, ...] = (
     GLOBAL_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, USER_ADMINISTRATOR, POLICY_ADMINISTRATOR,
     SECURITY_READER, REPORTS_READER,
 )
-ROLE_NAMES = frozenset(r.name for r in ROLES)
 
 
 def role_named(name: str) -> Role | None:
@@ -77,8 +76,11 @@ def role_named(name: str) -> Role | None:
 
 def roles_sync(*, apps: Apps = global_apps, using: str = "default") -> None:
     """Create the role groups and set each one's permissions to exactly what its patterns select."""
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
+    try:
+        group_model = apps.get_model("auth", "Group")
+        permission_model = apps.get_model("auth", "Permission")
+    except LookupError:  # `migrate` of an app before auth's tables exist, as Django's create_permissions allows
+        return
     permissions = list(permission_model.objects.using(using).select_related("content_type"))
     for role in ROLES:
         group, _ = group_model.objects.using(using).get_or_create(name=role.name)

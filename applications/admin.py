@@ -43,7 +43,7 @@ from applications.models import (
     RefreshToken,
 )
 from identity.admin import ServiceErrorsMixin, is_confirmed, reposted_fields
-from identity.admin_display import header, moment_html
+from identity.admin_display import header, moment_html, propagation
 
 # DOT registers admin classes for the swapped models that edit columns we removed; ours replace them.
 for _model in (Application, AccessToken, RefreshToken, IDToken, Grant):
@@ -207,7 +207,7 @@ class ApplicationAdmin(SecretPagesMixin, PermissionPagesMixin, OverviewPagesMixi
             consequences=[
                 "Public clients (native apps) cannot keep a secret, so every client secret and certificate of this "
                 "app is deleted.",
-                "Services that authenticate with them get invalid_client within a second.",
+                f"Services that authenticate with them get invalid_client within {propagation()}.",
                 "The app can no longer use client credentials; ROPC stays possible if enabled, without a secret.",
                 "Switching back to Confidential later does not bring them back: new ones must be added.",
             ],

@@ -104,7 +104,7 @@ class AppRoleAssignmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: AppRoleAssignment | None = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         api_pk = request.GET.get("api", "")
-        if obj is not None or not api_pk.isdigit():
+        if obj is not None or not api_pk.isdecimal():
             return form
 
         class NarrowedForm(form):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import Application, ClientSecret
 from applications.validators import app_id_uri_default
-from identity.discovery import jwks_uri, policy_url, token_endpoint_url
+from identity.discovery import authority_url, discovery_url, jwks_uri, token_endpoint_url
 from policies.models import Policy
 
 EXPIRES_SOON = timedelta(days=30)
@@ -31,9 +31,8 @@ class Endpoints:
 
 
 def endpoints_for(policy: Policy) -> Endpoints:
-    authority = policy_url(policy)
-    discovery = f"{authority}/v2.0/.well-known/openid-configuration"
-    return Endpoints(policy, authority, token_endpoint_url(policy), discovery, jwks_uri(policy))
+    return Endpoints(policy, authority_url(policy), token_endpoint_url(policy), discovery_url(policy),
+                     jwks_uri(policy))
 
 
 def secrets_expiring_soon(app: Application) -> list[ClientSecret]:

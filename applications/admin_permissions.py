@@ -5,7 +5,6 @@ again); remove one; grant or revoke admin consent for the tenant, each after a p
 permissions it covers and what tokens will carry.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,11 +16,12 @@ from applications import selectors, services
 from applications.forms import PermissionAddForm
 from applications.models import Application
 from identity.admin import is_confirmed
+from identity.admin_display import propagation
 from identity.tenant import tenant_name
 
 
 def _consent_consequences(app: Application, action: str, rows: list) -> list[str]:
-    window = f"{settings.DIRECTORY_CACHE_SECONDS:g} s"
+    window = propagation()
     roles = [r for r in rows if r.permission.app_role_id]
     scopes = [r for r in rows if r.permission.scope_id]
     if action == "grant":
@@ -95,20 +95,23 @@ class PermissionPagesMixin:
                          for r in affected],
                 objects_label="Permissions:", consequences=_consent_consequences(app, action, affected),
                 confirm_label=f"Yes, {verb.lower()} admin consent", cancel_url=request.path,
-                hidden=[("action", action)], danger=action == "revoke",
+                hidden=[("action", action), *(("permission", str(r.permission.pk)) for r in affected)],
+                danger=action == "revoke",
             )
+        # Exactly what the confirmation page listed, even if permissions were requested since.
+        shown = [int(pk) for pk in request.POST.getlist("permission") if pk.isdecimal()]
         if action == "grant":
-            granted = services.admin_consent_grant(client=app, actor=request.user)
+            granted = services.admin_consent_grant(client=app, actor=request.user, only=shown)
             self.message_user(request, f"Admin consent granted for {tenant_name()} "
                                        f"({len(granted)} newly granted permission(s)).", messages.SUCCESS)
         else:
-            count = services.admin_consent_revoke(client=app, actor=request.user)
+            count = services.admin_consent_revoke(client=app, actor=request.user, only=shown)
             self.message_user(request, f"Admin consent revoked ({count} permission(s)).", messages.SUCCESS)
         return HttpResponseRedirect(request.path)
 
     def _remove(self, request: HttpRequest, app: Application) -> None:
         pk = request.POST.get("permission", "")
-        permission = app.required_permissions.filter(pk=pk).first() if pk.isdigit() else None
+        permission = app.required_permissions.filter(pk=pk).first() if pk.isdecimal() else None
         if permission is None:
             self.message_user(request, "That permission is no longer requested.", messages.WARNING)
             return

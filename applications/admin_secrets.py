@@ -20,7 +20,7 @@ from applications.forms import CertificateUploadForm, ClientSecretForm
 from applications.models import Application, ClientCertificate, ClientSecret
 from applications.secret_handoff import secret_hand_over, secret_take
 from identity.admin import is_confirmed
-from identity.admin_display import moment_text
+from identity.admin_display import moment_text, propagation
 
 
 def secret_or_404(app: Application, key_id: str) -> ClientSecret:
@@ -104,7 +104,7 @@ class SecretPagesMixin:
                          f"expires {moment_text(secret.expires_at)}"],
                 consequences=[
                     "The secret is deleted. Every service that authenticates with it gets invalid_client "
-                    "(AADB2C90081) within a second, on every instance.",
+                    f"(AADB2C90081) within {propagation()}, on every instance.",
                     f"{app.name} keeps {others} other unexpired secret(s)."
                     + ("" if others else " Without one it cannot authenticate with a secret at all."),
                     "This cannot be undone: a deleted secret cannot be restored, only replaced by a new one.",
@@ -153,7 +153,7 @@ class SecretPagesMixin:
                          f"expires {moment_text(cert.not_after)}"],
                 consequences=[
                     "Client assertions signed with this certificate's private key are refused (invalid_client) "
-                    "within a second, on every instance.",
+                    f"within {propagation()}, on every instance.",
                     "This cannot be undone here: upload the certificate again to accept its key again.",
                 ],
                 confirm_label="Yes, delete the certificate", cancel_url=change_url,

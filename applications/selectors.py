@@ -11,7 +11,8 @@ from applications.models import Application, AppRole, ClientSecret, ConsentGrant
 from identity.directory_cache import directory
 
 
-def _as_uuid(value: str) -> str | None:
+def uuid_or_none(value: str) -> str | None:
+    """The canonical form of a UUID, or None when `value` is not one."""
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
@@ -38,7 +39,7 @@ def api_find(identifier: str) -> Application | None:
 
 def application_get(identifier: str) -> Application:
     """An app by client id or App ID URI; ValidationError if there is none."""
-    client_id = _as_uuid(identifier)
+    client_id = uuid_or_none(identifier)
     query = Q(client_id=client_id) if client_id else Q(app_id_uri__iexact=identifier.strip())
     app = Application.objects.filter(query).first()
     if app is None:
@@ -135,7 +136,7 @@ def client_secrets(application: Application) -> QuerySet[ClientSecret]:
 
 def client_secret_get(*, application: Application, secret_id: str) -> ClientSecret:
     """One of the app's secrets by its secret id (key id); ValidationError if the app has none such."""
-    key_id = _as_uuid(secret_id)
+    key_id = uuid_or_none(secret_id)
     if key_id is None:
         raise ValidationError(
             f"Secret id must be a UUID, the secret id addsecret and listsecrets print (got '{secret_id}')."

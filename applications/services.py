@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from applications import validators
@@ -298,10 +299,16 @@ def permission_remove(*, permission: RequiredPermission, actor: Actor) -> None:
 
 
 @transaction.atomic
-def admin_consent_grant(*, client: Application, actor: Actor) -> list[ConsentGrant]:
-    """"Grant admin consent for {tenant}": tenant-wide consent to every requested permission."""
+def admin_consent_grant(
+    *, client: Application, actor: Actor, only: Iterable[int] | None = None
+) -> list[ConsentGrant]:
+    """"Grant admin consent for {tenant}": tenant-wide consent to every requested permission, or to the
+    requested permissions with these ids (`only`: what a confirmation page showed)."""
     created = []
-    for permission in client.required_permissions.select_related("app_role", "scope"):
+    permissions = client.required_permissions.select_related("app_role", "scope")
+    if only is not None:
+        permissions = permissions.filter(pk__in=list(only))
+    for permission in permissions:
         target = {"app_role": permission.app_role} if permission.app_role_id else {"scope": permission.scope}
         try:
             with transaction.atomic():
@@ -321,9 +328,13 @@ def admin_consent_grant(*, client: Application, actor: Actor) -> list[ConsentGra
 
 
 @transaction.atomic
-def admin_consent_revoke(*, client: Application, actor: Actor) -> int:
-    """Withdraw the tenant-wide consent given to the client (per-user consents stay)."""
+def admin_consent_revoke(*, client: Application, actor: Actor, only: Iterable[int] | None = None) -> int:
+    """Withdraw the tenant-wide consent given to the client (per-user consents stay); with `only`, the
+    consent to the requested permissions with these ids."""
     grants = ConsentGrant.objects.filter(client=client, user__isnull=True)
+    if only is not None:
+        chosen = client.required_permissions.filter(pk__in=list(only))
+        grants = grants.filter(Q(app_role__in=chosen.values("app_role")) | Q(scope__in=chosen.values("scope")))
     values = [g.target.value for g in grants.select_related("app_role", "scope")]
     grants.delete()
     audit_record(actor=actor, action="consent.revoke", target=client, details={"revoked": values})

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from applications.models import Application
+from applications.selectors import uuid_or_none
 from identity.tenant import tenant_id, tenant_name
 
 APP_ID_URI_MAX_LENGTH = 120
@@ -198,7 +199,7 @@ def _check_https(host: str, path: str) -> None:
 
 def _check_api(host: str, path: str, client_id: str) -> None:
     tenant = str(tenant_id())
-    guid = _as_uuid(host)
+    guid = uuid_or_none(host)
     if guid is not None:
         if guid == client_id.lower():
             return
@@ -217,17 +218,10 @@ def _check_api(host: str, path: str, client_id: str) -> None:
         if not path:
             raise _uri_error(f"add a name after the domain, e.g. api://{host}/tasks-api.")
         return
-    if _as_uuid(path.rsplit("/", 1)[-1]) in (client_id.lower(), tenant):
+    if uuid_or_none(path.rsplit("/", 1)[-1]) in (client_id.lower(), tenant):
         return
     raise _uri_error(
         f"an api:// URI must contain this app's client id, the tenant id or a verified domain of the tenant "
         "(Entra's rule against identifiers another tenant could claim); e.g. api://{client id} (the default), "
         f"api://{tenant}/{host} or api://{tenant_name()}/{host}."
     )
-
-
-def _as_uuid(value: str) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None

@@ -34,7 +34,7 @@ from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
 from audit.selectors import with_app
 from identity.admin import ReadOnlyAdmin
-from identity.admin_display import moment_html
+from identity.admin_display import header, moment_html
 
 
 @admin.register(AuditEvent)
@@ -72,11 +72,6 @@ def _admin_url(name: str, pk: object) -> str | None:
         return None
 
 
-def _header(text: str, title: str) -> str:
-    """A short column header whose long meaning is on hover."""
-    return format_html('<span title="{}">{}</span>', title, text)
-
-
 @admin.register(SignInEvent)
 class SignInEventAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/signinevent/change_list.html"
@@ -96,11 +91,11 @@ class SignInEventAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[SignInEvent]:
         return with_app(super().get_queryset(request))
 
-    @admin.display(description=_header("Time", "When the token request was answered"), ordering="created_at")
+    @admin.display(description=header("Time", "When the token request was answered"), ordering="created_at")
     def time(self, obj: SignInEvent) -> str:
         return moment_html(obj.created_at)
 
-    @admin.display(description=_header("User", "The account the request named (linked), else the sign-in name typed"))
+    @admin.display(description=header("User", "The account the request named (linked), else the sign-in name typed"))
     def who(self, obj: SignInEvent) -> str:
         if obj.user is not None:
             url = _admin_url("admin:accounts_user_change", obj.user.pk)
@@ -115,7 +110,7 @@ class SignInEventAdmin(ReadOnlyAdmin):
         return format_html('<span title="{}">—</span>', "App-only (client credentials)"
                            if obj.grant_type == "client_credentials" else "No user named")
 
-    @admin.display(description=_header("App", "The app registration the client id names (linked)"))
+    @admin.display(description=header("App", "The app registration the client id names (linked)"))
     def app(self, obj: SignInEvent) -> str:
         name, pk = getattr(obj, "app_name", None), getattr(obj, "app_pk", None)
         url = _admin_url("admin:applications_application_change", pk) if pk else None
@@ -127,7 +122,7 @@ class SignInEventAdmin(ReadOnlyAdmin):
             return format_html('<span title="Unregistered client id {}">{}…</span>', obj.client_id, obj.client_id[:8])
         return "—"
 
-    @admin.display(description=_header("Result", "Success, or the B2C error code (else the OAuth error) of a refusal"),
+    @admin.display(description=header("Result", "Success, or the B2C error code (else the OAuth error) of a refusal"),
                    ordering="succeeded")
     def result(self, obj: SignInEvent) -> str:
         if obj.succeeded:
@@ -143,12 +138,12 @@ class SignInEventAdmin(ReadOnlyAdmin):
     def outcome(self, obj: SignInEvent) -> str:
         return "Success" if obj.succeeded else "Failure"
 
-    @admin.display(description=_header("Reason", "Why the request was refused (the whole text on hover)"))
+    @admin.display(description=header("Reason", "Why the request was refused (the whole text on hover)"))
     def reason(self, obj: SignInEvent) -> str:
         text = obj.failure_reason or ("" if obj.succeeded else obj.error)
         return format_html('<span class="tf-cut" title="{}">{}</span>', text, text) if text else ""
 
-    @admin.display(description=_header("IP", "The client's IP address"), ordering="ip_address")
+    @admin.display(description=header("IP", "The client's IP address"), ordering="ip_address")
     def ip(self, obj: SignInEvent) -> str:
         if not obj.ip_address:
             return "—"

@@ -8,7 +8,7 @@ token endpoint writes only what the request named.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -117,8 +117,12 @@ def parse_moment(value: str, *, name: str, end_of_day: bool = False) -> datetime
         pass
     if moment is None and day is None:
         raise ValidationError(f"'{value}' is not a valid {name}: use {MOMENT_HELP}.", code="bad_moment")
-    if moment is None:
-        moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    try:
+        if moment is None:
+            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time.min)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        moment.astimezone(UTC)  # the database stores UTC: a moment that has none is refused here
+    except (OverflowError, ValueError):  # the last day of year 9999, or a zone that takes it past it
+        raise ValidationError(f"'{value}' is out of range for a {name}.", code="bad_moment") from None
     return moment

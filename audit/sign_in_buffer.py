@@ -34,7 +34,7 @@ from django.db import (
 )
 from django.db.models import Q
 
-from accounts.models import User
+from accounts.selectors import directory_users
 from accounts.sign_in_names import is_email, normalize_sign_in_name
 from audit.models import SignInEvent
 
@@ -187,7 +187,8 @@ def _name_users(events: list[SignInRecord]) -> None:
     usernames = [n for n in names if not is_email(n)]
     owners: dict[str, int] = {}
     for start in range(0, max(len(emails), len(usernames)), NAME_CHUNK):
-        rows = User.objects.filter(
+        # Directory users only: an admin account may have the same name and never signs in to apps.
+        rows = directory_users().filter(
             Q(email__in=emails[start:start + NAME_CHUNK]) | Q(username__in=usernames[start:start + NAME_CHUNK])
         ).values_list("pk", "username", "email")
         for pk, username, email in rows:

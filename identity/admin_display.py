@@ -2,14 +2,10 @@
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-
-
-def iso_utc(moment: datetime) -> str:
-    """As Microsoft Graph writes times: UTC, seconds, a trailing Z."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def moment_text(moment: datetime | None) -> str:
@@ -31,3 +27,9 @@ def moment_html(moment: datetime | None, empty: str = "—") -> SafeString | str
 def header(label: str, help_text: str) -> SafeString:
     """A short column header that explains itself on hover (tables fit at 1366 px; issue 17 item 14)."""
     return format_html('<span title="{}">{}</span>', help_text, label)
+
+
+def propagation() -> str:
+    """How soon an admin change reaches every process (the directory cache's window), in words."""
+    seconds = settings.DIRECTORY_CACHE_SECONDS
+    return "a second" if seconds == 1 else f"{seconds:g} seconds"

@@ -67,7 +67,23 @@ def split_admins_used_as_users(apps, schema_editor):
                      "admin_object_id": str(account.object_id)},
         )
         print(f"\n  Split admin account {account.username or account.email!r}: its directory user (object id "
-              f"{object_id}) is now a separate account with the same sign-in names and password.")
+              f"{object_id}) is now a separate account with the same sign-in names and password. Give one of "
+              "them a new password (manage.py setpassword for the user, Set password in the admin for the admin).")
+
+
+def refuse_to_merge_back(apps, schema_editor):
+    """Unapplying makes sign-in names unique across both kinds again: refused while a name is used twice."""
+    user_model = apps.get_model("accounts", "User")
+    shared = [
+        name for field in ("username", "email")
+        for name in user_model.objects.filter(is_staff=True, **{f"{field}__isnull": False}).values_list(field, flat=True)
+        if user_model.objects.filter(is_staff=False, **{field: name}).exists()
+    ]
+    if shared:
+        raise RuntimeError(
+            f"Cannot unapply accounts.0004: {len(shared)} sign-in name(s) belong to both an admin account and a "
+            f"directory user ({', '.join(sorted(shared)[:5])}). Rename or delete one of each first."
+        )
 
 
 class Migration(migrations.Migration):
@@ -138,5 +154,5 @@ class Migration(migrations.Migration):
             model_name='user',
             constraint=models.UniqueConstraint(condition=models.Q(('is_staff', True)), fields=('email',), name='user_email_unique_admin', violation_error_message='The sign-in name is already in use by another admin account.'),
         ),
-        migrations.RunPython(split_admins_used_as_users, migrations.RunPython.noop),
+        migrations.RunPython(split_admins_used_as_users, refuse_to_merge_back),
     ]

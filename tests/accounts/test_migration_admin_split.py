@@ -51,3 +51,16 @@ def test_an_admin_with_tokens_is_split_and_an_admin_without_is_left_an_admin():
     assert not user_model.objects.get(pk=member.pk).is_staff
     split = apps.get_model("audit", "AuditEvent").objects.get(action="user.split_admin")
     assert split.details["directory_user_object_id"] == str(oid)
+
+
+def test_unapplying_the_split_is_refused_while_a_name_is_shared_by_both_kinds():
+    from accounts.models import User
+
+    User.objects.create(username="root", password="x", is_staff=True)
+    User.objects.create(username="root", password="y")
+    try:
+        with pytest.raises(RuntimeError, match=r"Cannot unapply accounts\.0004: 1 sign-in name"):
+            migrate(BEFORE)
+    finally:
+        migrate()
+    assert User.objects.filter(username="root").count() == 2

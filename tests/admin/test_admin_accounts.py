@@ -145,3 +145,31 @@ def test_a_security_reader_sees_an_apps_permissions_and_overview_but_changes_not
     assert not ConsentGrant.objects.exists()
     assert reader.get(reverse("admin:applications_application_overview", args=[daemon_app.pk])).status_code == 200
     assert reader.get(reverse("admin:applications_application_new_secret", args=[daemon_app.pk])).status_code == 403
+
+
+def test_making_a_superuser_is_audited_and_refused_to_anyone_but_a_superuser(admin, admin_user):
+    account = admin_accounts.admin_account_create(actor="tests", username="op", password=PASSWORD)
+    url = reverse("admin:accounts_adminaccount_change", args=[account.pk])
+    response = admin.post(url, {"display_name": "Op", "is_active": "on", "is_superuser": "on"})
+    assert response.status_code == 302, errors_of(response)
+    account.refresh_from_db()
+    assert account.is_superuser
+    event = AuditEvent.objects.get(action="admin.update")
+    assert event.actor == admin_user and event.details == {
+        "display_name": {"before": "", "after": "Op"}, "superuser": {"before": False, "after": True}}
+    global_admin = admin_accounts.admin_account_create(actor="tests", username="global", password=PASSWORD,
+                                                       roles=["Global administrator"])
+    with pytest.raises(Exception, match="Only a superuser"):
+        admin_accounts.admin_account_update(account=account, actor=global_admin, display_name="Op", superuser=False)
+    with pytest.raises(Exception, match="Only a superuser"):
+        admin_accounts.admin_account_create(actor=global_admin, username="x", password=PASSWORD, superuser=True)
+
+
+def test_a_group_from_before_the_roles_is_shown_and_kept_when_roles_change(admin):
+    legacy = Group.objects.create(name="Helpdesk (old)")
+    account = admin_accounts.admin_account_create(actor="tests", username="op", password=PASSWORD)
+    account.groups.add(legacy)
+    admin_accounts.admin_account_set_roles(account=account, roles=["Reports reader"], actor="tests")
+    assert sorted(account.groups.values_list("name", flat=True)) == ["Helpdesk (old)", "Reports reader"]
+    listing = admin.get(reverse("admin:accounts_adminrole_changelist")).content.decode()
+    assert "Helpdesk (old)" in listing and "Not a built-in role" in listing

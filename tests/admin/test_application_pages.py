@@ -18,9 +18,12 @@ def url(app, name: str) -> str:
 
 def test_the_overview_shows_what_msal_needs_for_each_enabled_policy(admin, policy, native_app):
     body = admin.get(url(native_app, "overview")).content.decode()
-    authority = "https://login.contoso.test/contoso.onmicrosoft.com/b2c_1_ropc_auth"
-    for text in (native_app.client_id, str(native_app.object_id), authority, f"{authority}/oauth2/v2.0/token",
-                 f"{authority}/v2.0/.well-known/openid-configuration", f"{authority}/discovery/v2.0/keys",
+    base = "https://login.contoso.test/contoso.onmicrosoft.com"
+    # MSAL's authority names the policy as registered; the endpoints, as B2C's metadata does, in lower case.
+    policy_url = f"{base}/b2c_1_ropc_auth"
+    for text in (native_app.client_id, str(native_app.object_id), f'"{base}/B2C_1_ROPC_Auth"',
+                 f"{policy_url}/oauth2/v2.0/token", f"{policy_url}/v2.0/.well-known/openid-configuration",
+                 f"{policy_url}/discovery/v2.0/keys",
                  "msal.PublicClientApplication", "acquire_token_by_username_password"):
         assert text in body, text
     assert body.count('class="tf-copy"') >= 6
@@ -148,3 +151,29 @@ def test_a_bad_redirect_uri_row_is_answered_in_words_not_constraint_text(admin, 
     errors = errors_of(response)
     assert errors and "Constraint" not in errors and "redirect_uri_well_formed" not in errors
     assert not native_app.redirect_uri_rows.exists()
+
+
+def test_consent_covers_exactly_what_the_confirmation_page_listed(admin, daemon_app, api_app):
+    from applications.models import ConsentGrant
+
+    services.permission_add(client=daemon_app, api=api_app, values=["app.read"], actor=ACTOR)
+    ask = admin.post(url(daemon_app, "permissions"), {"action": "grant"})
+    shown = ask.context["hidden"]
+    # Meanwhile someone requests another permission: confirming grants only what the page showed.
+    services.permission_add(client=daemon_app, api=api_app, values=["app.write"], actor=ACTOR)
+    admin.post(url(daemon_app, "permissions"), {**_pairs(shown), "confirm": "yes"})
+    assert [g.app_role.value for g in ConsentGrant.objects.all()] == ["app.read"]
+    services.admin_consent_grant(client=daemon_app, actor=ACTOR)
+    ask = admin.post(url(daemon_app, "permissions"), {"action": "revoke"})
+    assert "app.read" in ask.content.decode() and "app.write" in ask.content.decode()
+    services.permission_remove(permission=daemon_app.required_permissions.get(app_role__value="app.write"),
+                               actor=ACTOR)
+    admin.post(url(daemon_app, "permissions"), {**_pairs(ask.context["hidden"]), "confirm": "yes"})
+    assert [g.app_role.value for g in ConsentGrant.objects.all()] == ["app.write"]
+
+
+def _pairs(hidden: list[tuple[str, str]]) -> dict[str, list[str]]:
+    data: dict[str, list[str]] = {}
+    for name, value in hidden:
+        data.setdefault(name, []).append(value)
+    return data

@@ -308,7 +308,9 @@ def test_requested_permission_shows_not_granted_until_admin_consent(admin, admin
     ask = admin.post(page_url(daemon_app, "permissions"), {"action": "grant"})
     assert ask.status_code == 200 and "Tasks API: app.read (Application)" in ask.content.decode()
     assert not ConsentGrant.objects.exists()
-    assert admin.post(page_url(daemon_app, "permissions"), {"action": "grant", "confirm": "yes"}).status_code == 302
+    confirmed = {"confirm": "yes", "action": "grant", "permission": [v for k, v in ask.context["hidden"]
+                                                                     if k == "permission"]}
+    assert admin.post(page_url(daemon_app, "permissions"), confirmed).status_code == 302
     assert ConsentGrant.objects.get(client=daemon_app).granted_by == admin_user
     page = admin.get(page_url(daemon_app, "permissions"))
     assert [r.status for r in page.context["rows"]] == ["Granted"]
@@ -317,7 +319,9 @@ def test_requested_permission_shows_not_granted_until_admin_consent(admin, admin
     ask = admin.post(page_url(daemon_app, "permissions"), {"action": "revoke"})
     assert ask.status_code == 200 and "Tokens already issued stay valid" in ask.content.decode()
     assert ConsentGrant.objects.exists()
-    assert admin.post(page_url(daemon_app, "permissions"), {"action": "revoke", "confirm": "yes"}).status_code == 302
+    confirmed = {"confirm": "yes", "action": "revoke", "permission": [v for k, v in ask.context["hidden"]
+                                                                      if k == "permission"]}
+    assert admin.post(page_url(daemon_app, "permissions"), confirmed).status_code == 302
     assert not ConsentGrant.objects.exists()
     assert [e.action for e in AuditEvent.objects.order_by("id") if e.actor == admin_user] == [
         "permission.add", "consent.grant", "consent.revoke",

@@ -70,3 +70,9 @@ def test_the_range_selects_since_inclusive_until_exclusive():
     criteria = SignInFilter.parse(since="2026-12-06T00:00Z", until="2026-12-06T01:00Z")
     assert sorted(sign_in_events(criteria).values_list("created_at", flat=True)) == [
         start, start + timedelta(minutes=30)]
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_moment_out_of_range_is_refused_in_words_not_a_500(value):
+    with pytest.raises(ValidationError, match="out of range"):
+        parse_moment(value, name="until", end_of_day=True)

@@ -358,6 +358,17 @@ def test_the_writer_names_the_account_a_refused_attempts_sign_in_name_belongs_to
     assert named == {"ALICE": user.pk, "alice@contoso.test": user.pk, "nobody": None, " Alice ": user.pk}
 
 
+def test_a_refused_attempt_is_never_put_on_an_admin_account_of_the_same_name(buffer, user):
+    from accounts.admin_accounts import admin_account_create
+
+    admin = admin_account_create(actor="tests", username="alice", email="alice@contoso.test",
+                                 password="Admin-Pass-123!")
+    for name in ("alice", "alice@contoso.test"):
+        buffer.add(event(name, succeeded=False, error="invalid_grant", result_code="AADB2C90225"))
+    assert buffer.flush() == 2
+    assert set(SignInEvent.objects.values_list("user_id", flat=True)) == {user.pk} != {admin.pk}
+
+
 def test_events_that_name_their_user_or_no_name_cost_the_writer_no_lookup(buffer, user):
     buffer.add(event("alice", user_id=user.pk))
     buffer.add(event("", grant_type="client_credentials"))
