@@ -11,6 +11,20 @@ from accounts.models import AdminAccount, User
 from accounts.roles import ROLES
 from accounts.sign_in_names import normalize_sign_in_name
 
+
+def check_new_password(form: forms.Form, data: dict, user: User) -> None:
+    """`password1` typed the same twice (`password2`) and meeting the password rules for `user`, or the
+    form's errors say which; an empty password is left to the form (optional on some, required on others)."""
+    password, confirmation = data.get("password1") or "", data.get("password2") or ""
+    if password != confirmation:
+        form.add_error("password2", "The two passwords do not match.")
+    elif password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+
+
 _NEEDS_SIGN_IN_NAME = "Give a user name, an email address or both: the user signs in with them."
 
 
@@ -57,16 +71,8 @@ class UserAddForm(_SignInNamesMixin, forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         self._require_a_sign_in_name(data)
-        password, confirmation = data.get("password1") or "", data.get("password2") or ""
-        if password != confirmation:
-            self.add_error("password2", "The two passwords do not match.")
-        elif password:
-            probe = User(username=data.get("username"), email=data.get("email"),
-                         display_name=data.get("display_name", ""))
-            try:
-                validate_password(password, probe)
-            except ValidationError as exc:
-                self.add_error("password1", exc)
+        check_new_password(self, data, User(username=data.get("username"), email=data.get("email"),
+                                            display_name=data.get("display_name", "")))
         return data
 
 
@@ -102,13 +108,7 @@ class SetPasswordForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", "The two passwords do not match.")
-        elif data.get("password1"):
-            try:
-                validate_password(data["password1"], self.user)
-            except ValidationError as exc:
-                self.add_error("password1", exc)
+        check_new_password(self, data, self.user)
         return data
 
 
@@ -148,13 +148,7 @@ class AdminAccountAddForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", "The two passwords do not match.")
-        elif data.get("password1"):
-            try:
-                validate_password(data["password1"], AdminAccount(username=data.get("username")))
-            except ValidationError as exc:
-                self.add_error("password1", exc)
+        check_new_password(self, data, AdminAccount(username=data.get("username")))
         return data
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import jwt
 
-from accounts.models import User
+from accounts.selectors import directory_users
 from applications.models import Application
 from applications.refresh_tokens import expiry_error, refresh_token_find
 from applications.selectors import application_find
@@ -55,9 +55,8 @@ def access_token_claims(token: str) -> dict | None:
 
 
 def _user_still_valid(object_id: str, issued_at_ms: int) -> bool:
-    # Admin accounts (is_staff) are not directory users: no token of theirs is active.
-    users = User.objects.filter(object_id=object_id, is_staff=False)
-    user = users.only("is_active", "refresh_tokens_valid_from").first()
+    # Admin accounts are not directory users: no token of theirs is active.
+    user = directory_users().filter(object_id=object_id).only("is_active", "refresh_tokens_valid_from").first()
     return bool(user and user.is_active and issued_at_ms > user.refresh_tokens_valid_from.timestamp() * 1000)
 
 
