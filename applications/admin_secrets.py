@@ -40,6 +40,14 @@ def certificate_or_404(app: Application, key_id: str) -> ClientCertificate:
         raise Http404(f"'{app.name}' has no certificate {key_id!r}.") from None
 
 
+def public_client_refusal(app: Application, why: str) -> str | None:
+    """What the credential pages say instead of a form for a public client, or None for a confidential one."""
+    if not app.is_public:
+        return None
+    return (f"'{app.name}' is a public client; public clients {why}. "
+            "Change its client type to Confidential first if it is a server app.")
+
+
 class SecretPagesMixin:
     """Views of ApplicationAdmin (a ServiceErrorsMixin ModelAdmin) for client secrets and certificates."""
 
@@ -61,10 +69,7 @@ class SecretPagesMixin:
     def secret_add_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """"New client secret": creates it, then redirects to the page that shows the value once."""
         app = self.get_object_or_denied(request, object_id)
-        error = None
-        if app.is_public:
-            error = (f"'{app.name}' is a public client; public clients cannot keep a secret and do not get one. "
-                     "Change its client type to Confidential first if it is a server app.")
+        error = public_client_refusal(app, "cannot keep a secret and do not get one")
         form = ClientSecretForm(request.POST if request.method == "POST" else None) if error is None else None
         if form is not None and request.method == "POST" and form.is_valid():
             try:
@@ -118,10 +123,7 @@ class SecretPagesMixin:
     def certificate_add_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """"Upload certificate": the public certificate whose private key signs the app's assertions."""
         app = self.get_object_or_denied(request, object_id)
-        error = None
-        if app.is_public:
-            error = (f"'{app.name}' is a public client; public clients do not authenticate and get no "
-                     "certificates. Change its client type to Confidential first if it is a server app.")
+        error = public_client_refusal(app, "do not authenticate and get no certificates")
         form = None
         if error is None:
             form = CertificateUploadForm(request.POST if request.method == "POST" else None,

@@ -2,23 +2,14 @@
 
 from typing import Any
 
+from applications.management.commands.registerapp import application_data
 from applications.models import Application
 from applications.selectors import applications_list
 from identity.management.base import Output, TrustframeCommand, table
 
 
 def listed_application_data(app: Application) -> dict[str, Any]:
-    return {
-        "name": app.name,
-        "client_id": app.client_id,
-        "object_id": str(app.object_id),
-        "service_principal_id": str(app.service_principal_id),
-        "client_type": app.client_type,
-        "ropc_enabled": app.ropc_enabled,
-        "app_id_uri": app.app_id_uri,
-        "enabled": app.enabled,
-        "redirect_uris": [row.uri for row in sorted(app.redirect_uri_rows.all(), key=lambda row: row.pk)],
-    }
+    return {**application_data(app), "enabled": app.enabled}
 
 
 class Command(TrustframeCommand):

@@ -18,7 +18,8 @@ def application_data(app: Application) -> dict[str, Any]:
         "client_type": app.client_type,
         "ropc_enabled": app.ropc_enabled,
         "app_id_uri": app.app_id_uri,
-        "redirect_uris": list(app.redirect_uri_rows.order_by("id").values_list("uri", flat=True)),
+        # From the rows as loaded: one query for a whole listing when they are prefetched (listapps).
+        "redirect_uris": [row.uri for row in sorted(app.redirect_uri_rows.all(), key=lambda row: row.pk)],
     }
 
 
