@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from unittest import mock
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 from django.core.cache import cache
 
@@ -322,3 +323,13 @@ def test_introspection_itself_refuses_an_access_token_whose_policy_is_disabled(c
     policies.policy_create_or_update(actor="tests", policy_id=demo.policy_id, enabled=False)
     policy.refresh_from_db()
     assert access_token_introspect(token, application_find(app.client_id), policy) is None
+
+
+def test_a_policy_that_names_itself_in_acr_is_matched_the_same(client, demo, web_app, other_policy):
+    policies.policy_create_or_update(actor="tests", policy_id=demo.policy_id, policy_claim="acr")
+    app, secret = web_app
+    token = _sign_in(client, demo, app, secret)["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["acr"] == demo.policy_id.lower() and "tfp" not in claims
+    assert _introspect(client, demo, token, app, secret)["active"] is True
+    assert _introspect(client, demo, token, app, secret, policy_id=other_policy.policy_id) == {"active": False}
