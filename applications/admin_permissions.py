@@ -1,8 +1,10 @@
-"""The app admin's "API permissions" page (SPEC §6; issue 17 items 2, 17).
+"""The app admin's "API permissions" page (SPEC §6; issue 17 items 2, 17; issue 18 item 5).
 
 Request permissions with a searchable picker grouped by API (already requested ones are not offered
-again); remove one; grant or revoke admin consent for the tenant, each after a page that says which
-permissions it covers and what tokens will carry.
+again); remove one (a granted one after a page that says its admin consent goes too); grant or revoke
+admin consent for the tenant, each after a page that says which permissions it covers and what tokens
+will carry. "Other permissions granted for {tenant}" lists admin consent the app holds for permissions it
+does not request, as Entra does, each with "Revoke admin consent".
 """
 
 from django.contrib import messages
@@ -21,9 +23,10 @@ from identity.tenant import tenant_name
 
 
 def _consent_consequences(app: Application, action: str, rows: list) -> list[str]:
+    """What granting or revoking does to tokens; `rows` are PermissionStatus rows or ConsentGrants."""
     window = propagation()
-    roles = [r for r in rows if r.permission.app_role_id]
-    scopes = [r for r in rows if r.permission.scope_id]
+    roles = [r for r in rows if getattr(r, "permission", r).app_role_id]
+    scopes = [r for r in rows if getattr(r, "permission", r).scope_id]
     if action == "grant":
         said = [f"Admin consent is recorded for the whole tenant {tenant_name()}, by you, now."]
         if roles:
@@ -60,8 +63,9 @@ class PermissionPagesMixin:
         if action in ("grant", "revoke"):
             return self._consent(request, app, action)
         if action == "remove":
-            self._remove(request, app)
-            return HttpResponseRedirect(request.path)
+            return self._remove(request, app)
+        if action == "revoke_other":
+            return self._revoke_other(request, app)
         if action == "add" and form.is_valid():
             try:
                 with transaction.atomic():  # one API's bad value leaves the others unrequested too
@@ -75,7 +79,8 @@ class PermissionPagesMixin:
                 return HttpResponseRedirect(request.path)
         context = self.page_context(
             request, app, "API permissions", form=form, rows=selectors.permissions_with_status(app),
-            tenant=tenant_name(), submit_label="Add permissions", can_change=self.has_change_permission(request, app),
+            other_grants=selectors.other_permissions_granted(app), tenant=tenant_name(),
+            submit_label="Add permissions", can_change=self.has_change_permission(request, app),
         )
         return TemplateResponse(request, "admin/applications/application/permissions.html", context)
 
@@ -109,11 +114,50 @@ class PermissionPagesMixin:
             self.message_user(request, f"Admin consent revoked ({count} permission(s)).", messages.SUCCESS)
         return HttpResponseRedirect(request.path)
 
-    def _remove(self, request: HttpRequest, app: Application) -> None:
+    def _remove(self, request: HttpRequest, app: Application) -> HttpResponse:
+        """Remove a requested permission; a granted one asks first, since its admin consent goes too
+        (services.permission_remove: one rule with `manage.py removepermission`)."""
         pk = request.POST.get("permission", "")
-        permission = app.required_permissions.filter(pk=pk).first() if pk.isdecimal() else None
-        if permission is None:
+        row = next((r for r in selectors.permissions_with_status(app) if str(r.permission.pk) == pk), None)
+        if row is None:
             self.message_user(request, "That permission is no longer requested.", messages.WARNING)
-            return
-        services.permission_remove(permission=permission, actor=request.user)
-        self.message_user(request, f"Removed {permission.target.value}.", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        target = row.permission.target
+        if row.granted and not is_confirmed(request):
+            said = [f"{app.name} no longer requests {target.value}, and the tenant-wide admin consent to it is "
+                    "revoked with it: a removed permission is never left granted.",
+                    *_consent_consequences(app, "revoke", [row])[1:]]
+            return self.confirmation_page(
+                request, app, title="Remove a granted permission",
+                question=f"Remove {target.value} and revoke its admin consent for {tenant_name()}?",
+                objects=[f"{row.permission.api.name}: {target.value} ({row.permission.kind})"],
+                objects_label="Permission:", consequences=said,
+                confirm_label="Yes, remove and revoke admin consent", cancel_url=request.path,
+                hidden=[("action", "remove"), ("permission", pk)],
+            )
+        done = services.permission_remove(client=app, targets=[target], actor=request.user)
+        revoked = " and revoked its admin consent" if done.consent_revoked else ""
+        self.message_user(request, f"Removed {target.value}{revoked}.", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    def _revoke_other(self, request: HttpRequest, app: Application) -> HttpResponse:
+        """"Revoke admin consent" on one of the "Other permissions granted" (consent without a request)."""
+        pk = request.POST.get("grant", "")
+        grant = next((g for g in selectors.other_permissions_granted(app) if str(g.pk) == pk), None)
+        if grant is None:
+            self.message_user(request, "That permission is no longer among the other permissions granted.",
+                              messages.WARNING)
+            return HttpResponseRedirect(request.path)
+        kind = "Application" if grant.app_role_id else "Delegated"
+        if not is_confirmed(request):
+            return self.confirmation_page(
+                request, app, title="Revoke admin consent",
+                question=f"Revoke admin consent for {tenant_name()} to {grant.target.value} of {app.name}?",
+                objects=[f"{grant.target.application.name}: {grant.target.value} ({kind})"],
+                objects_label="Permission:", consequences=_consent_consequences(app, "revoke", [grant]),
+                confirm_label="Yes, revoke admin consent", cancel_url=request.path,
+                hidden=[("action", "revoke_other"), ("grant", pk)],
+            )
+        count = services.admin_consent_revoke(client=app, actor=request.user, grants_only=[grant.pk])
+        self.message_user(request, f"Admin consent revoked ({count} permission(s)).", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)

@@ -124,6 +124,20 @@ def permissions_with_status(client: Application) -> list[PermissionStatus]:
     ]
 
 
+def other_permissions_granted(client: Application) -> list[ConsentGrant]:
+    """Tenant-wide admin consent the client holds for app roles or scopes it does not request: Entra's
+    "Other permissions granted for {tenant}". Still in force (tokens carry them), so shown, to be revoked
+    or requested again. Removing a permission revokes its grant (services.permission_remove); these are
+    left by builds before that rule."""
+    requested = client.required_permissions
+    return list(
+        ConsentGrant.objects.filter(client=client, user__isnull=True)
+        .exclude(app_role__in=requested.filter(app_role__isnull=False).values("app_role"))
+        .exclude(scope__in=requested.filter(scope__isnull=False).values("scope"))
+        .select_related("app_role__application", "scope__application").order_by("id")
+    )
+
+
 def applications_list() -> QuerySet[Application]:
     """Every app registration, by name, with its redirect URIs."""
     return Application.objects.order_by(Lower("name"), "pk").prefetch_related("redirect_uri_rows")

@@ -3,6 +3,7 @@
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -290,12 +291,67 @@ def permission_add(
     return added
 
 
+def permission_targets(*, api: Application, values: Iterable[str]) -> list[AppRole | DelegatedScope]:
+    """The app roles or delegated scopes of `api` these values name (an app role first, as requests resolve
+    them), for removal: whatever their member types now. ValidationError for a value `api` does not define."""
+    targets: list[AppRole | DelegatedScope] = []
+    for value in dict.fromkeys(values):
+        target = api.app_roles.filter(value=value).first() or api.scopes.filter(value=value).first()
+        if target is None:
+            raise ValidationError(f"'{api.name}' has no app role or scope '{value}'.", code="unknown_permission")
+        targets.append(target)
+    if not targets:
+        raise ValidationError("Name at least one app role or scope.")
+    return targets
+
+
+@dataclass(frozen=True)
+class PermissionRemoval:
+    """What `permission_remove` changed, by value: requests deleted, tenant-wide consents withdrawn, and
+    values that were neither requested nor granted (nothing to do)."""
+
+    removed: list[str]
+    consent_revoked: list[str]
+    unchanged: list[str]
+
+
 @transaction.atomic
-def permission_remove(*, permission: RequiredPermission, actor: Actor) -> None:
-    audit_record(actor=actor, action="permission.remove", target=permission.client, details={
-        "api": permission.api.client_id, "value": permission.target.value,
-    })
-    permission.delete()
+def permission_remove(
+    *, client: Application, targets: Iterable[AppRole | DelegatedScope], actor: Actor
+) -> PermissionRemoval:
+    """Stop the client requesting these app roles or scopes, and withdraw the tenant-wide admin consent to
+    them: a removed permission is never left granted (issue 18 item 5). The one rule of the admin's
+    "Remove" and `manage.py removepermission`.
+
+    Entra leaves such a grant in force and lists it under "Other permissions granted for {tenant}"; here
+    removing is revoking, so tokens stop carrying the permission — within DIRECTORY_CACHE_SECONDS, since
+    deleting a grant marks the directory changed (identity/directory_cache.py). A grant with no request
+    (left by a build before this rule, and shown under "Other permissions granted") is revoked the same
+    way. Users' own consents to a scope stay, as with "Revoke admin consent".
+    """
+    removed: list[str] = []
+    revoked: list[str] = []
+    unchanged: list[str] = []
+    recorded = []
+    for target in targets:
+        field = {"app_role": target} if isinstance(target, AppRole) else {"scope": target}
+        requested = RequiredPermission.objects.filter(client=client, **field).delete()[0] > 0
+        granted = ConsentGrant.objects.filter(client=client, user__isnull=True, **field).delete()[0] > 0
+        if requested:
+            removed.append(target.value)
+        if granted:
+            revoked.append(target.value)
+        if not (requested or granted):
+            unchanged.append(target.value)
+            continue
+        recorded.append({
+            "api": target.application.client_id, "value": target.value,
+            "type": "Application" if isinstance(target, AppRole) else "Delegated",
+            "request_removed": requested, "consent_revoked": granted,
+        })
+    if recorded:
+        audit_record(actor=actor, action="permission.remove", target=client, details={"permissions": recorded})
+    return PermissionRemoval(removed, revoked, unchanged)
 
 
 @transaction.atomic
@@ -328,13 +384,18 @@ def admin_consent_grant(
 
 
 @transaction.atomic
-def admin_consent_revoke(*, client: Application, actor: Actor, only: Iterable[int] | None = None) -> int:
+def admin_consent_revoke(
+    *, client: Application, actor: Actor, only: Iterable[int] | None = None, grants_only: Iterable[int] | None = None,
+) -> int:
     """Withdraw the tenant-wide consent given to the client (per-user consents stay); with `only`, the
-    consent to the requested permissions with these ids."""
+    consent to the requested permissions with these ids; with `grants_only`, these consent grants (the
+    "Other permissions granted" the client does not request)."""
     grants = ConsentGrant.objects.filter(client=client, user__isnull=True)
     if only is not None:
         chosen = client.required_permissions.filter(pk__in=list(only))
         grants = grants.filter(Q(app_role__in=chosen.values("app_role")) | Q(scope__in=chosen.values("scope")))
+    if grants_only is not None:
+        grants = grants.filter(pk__in=list(grants_only))
     values = [g.target.value for g in grants.select_related("app_role", "scope")]
     grants.delete()
     audit_record(actor=actor, action="consent.revoke", target=client, details={"revoked": values})

@@ -107,7 +107,7 @@ def discovery_document(policy: Policy) -> dict:
         "jwks_uri": jwks_uri(policy),
         "revocation_endpoint": revocation_endpoint_url(policy),
         "introspection_endpoint": introspection_endpoint_url(policy),
-        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],  # public clients too
         "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         # RFC 8414 §2: required alongside private_key_jwt, for each endpoint that accepts it.
         "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),

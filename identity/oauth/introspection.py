@@ -1,10 +1,21 @@
 """RFC 7662 introspection of our tokens (SPEC §2, beyond B2C).
 
-An access token is active when its signature verifies against a published key, its issuer is the one
-its own policy claim (tfp/acr) gives, it has not expired, and — for a user's token — the user still
+RFC 7662 §2.2: `active` means this authorization server considers the token valid now. In B2C's model
+every policy (user flow) is an authority of its own — its own metadata, JWKS URL and, with the `tfp`
+issuer pattern, its own issuer — and a refresh token is redeemed only at its own policy's endpoint
+(AADB2C90088). So a token is active only when asked at **its own policy's** introspection endpoint, and
+only while that policy is enabled (a disabled policy's endpoints answer 404, so its tokens are active
+nowhere). Asked at another policy's endpoint, a token is `{"active": false}`, as a token of another
+authorization server would be: a resource server that accepts several policies asks each token's own
+(its `tfp`/`acr` claim names it).
+
+An access token is active when, besides, its signature verifies against a published key, its issuer is
+the one its policy gives (so a token minted before the policy's issuer setting changed is not), it has
+not expired, its client is still registered and enabled, and — for a user's token — the user still
 exists, is enabled and has not had sessions revoked since it was issued (the valid-from cutoff that
-refresh enforces, applied here too). Only the token's audience or the client it was issued to may
-learn about it; anyone else is told "not active".
+refresh enforces, applied here too). A refresh token is active exactly when redeeming it at this
+endpoint would pass the same binding, expiry, window and account rules. Only the token's audience or
+the client it was issued to may learn about it; anyone else is told "not active".
 """
 
 import json
@@ -21,6 +32,7 @@ from identity.discovery import issuer_for
 from identity.keys.models import SigningKey
 from identity.keys.selectors import published_keys
 from identity.oauth.tokens import issued_at_ms
+from policies.models import Policy
 from policies.selectors import policy_find
 
 
@@ -37,7 +49,7 @@ def _key_for(kid: str):
 
 
 def access_token_claims(token: str) -> dict | None:
-    """The claims of a valid access token we issued, or None."""
+    """The claims of a valid access token we issued under a policy that is still enabled, or None."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         key = _key_for(kid) if isinstance(kid, str) else None
@@ -49,9 +61,13 @@ def access_token_claims(token: str) -> dict | None:
     except jwt.PyJWTError:
         return None
     policy = policy_find(str(claims.get("tfp") or claims.get("acr") or ""))
-    if policy is None or claims["iss"] != issuer_for(policy):
+    if policy is None or not policy.enabled or claims["iss"] != issuer_for(policy):
         return None
     return claims
+
+
+def _minted_under(claims: dict, policy: Policy) -> bool:
+    return str(claims.get("tfp") or claims.get("acr") or "").lower() == policy.policy_id.lower()
 
 
 def _user_still_valid(object_id: str, issued_at_ms: int) -> bool:
@@ -60,9 +76,12 @@ def _user_still_valid(object_id: str, issued_at_ms: int) -> bool:
     return bool(user and user.is_active and issued_at_ms > user.refresh_tokens_valid_from.timestamp() * 1000)
 
 
-def access_token_introspect(token: str, client: Application) -> dict | None:
+def access_token_introspect(token: str, client: Application, policy: Policy) -> dict | None:
+    """The RFC 7662 fields of an active access token, asked at `policy`'s endpoint by `client`; else None."""
     claims = access_token_claims(token)
-    if claims is None or client.client_id not in (claims.get("aud"), claims.get("azp")):
+    if claims is None or not _minted_under(claims, policy):
+        return None
+    if client.client_id not in (claims.get("aud"), claims.get("azp")):
         return None
     issued_to = application_find(str(claims.get("azp", "")))
     if issued_to is None or not issued_to.enabled:
@@ -79,13 +98,14 @@ def access_token_introspect(token: str, client: Application) -> dict | None:
     }
 
 
-def refresh_token_introspect(value: str, client: Application) -> dict | None:
-    """Active exactly when redeeming it would pass the same expiry, window and account rules."""
+def refresh_token_introspect(value: str, client: Application, policy: Policy) -> dict | None:
+    """Active exactly when redeeming it at `policy`'s token endpoint would pass the same binding (client
+    and policy), expiry, window and account rules."""
     token = refresh_token_find(value)
     now = datetime.now(UTC)
     if token is None or token.application_id != client.pk or token.revoked is not None or token.user is None:
         return None
-    if token.policy is None or not token.policy.enabled or expiry_error(token, policy=token.policy, now=now):
+    if token.policy_id != policy.pk or not token.policy.enabled or expiry_error(token, policy=token.policy, now=now):
         return None
     if token.user.is_staff or not token.user.is_active or token.created <= token.user.refresh_tokens_valid_from:
         return None

@@ -15,7 +15,7 @@ from identity.oauth.client_auth import (
     load_client,
     presented_client,
 )
-from identity.oauth.context import context_of
+from identity.oauth.context import KEY, context_of
 from identity.oauth.introspection import (
     access_token_claims,
     access_token_introspect,
@@ -92,23 +92,31 @@ class IdentityValidator(OAuth2Validator):
         return True
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
-        """RFC 7009: refresh tokens (with their family); access tokens are JWTs and expire on their own."""
-        self._confidential_only(request)
-        if token_type_hint == "access_token" or (looks_like_jwt(token) and access_token_claims(token) is not None):
-            raise errors.UnsupportedTokenType()
+        """RFC 7009 §2.1: a refresh token issued to this client is revoked with its family; public clients
+        may revoke theirs too (a native app's logout: they authenticate by client_id alone, as §2.1
+        allows). `token_type_hint` is only a hint: the type is read from the token itself, so a refresh
+        token sent as `access_token` is still revoked, and any other hint value is ignored.
+
+        Access tokens are self-contained JWTs: one of this client's is `unsupported_token_type`
+        (§2.2.1). Anything else — unknown, expired, another client's — is 200 and changes nothing (§2.2),
+        so the endpoint says nothing about tokens that are not the caller's.
+        """
+        if looks_like_jwt(token):  # our refresh tokens are base64url, never dotted
+            claims = access_token_claims(token)
+            if claims is not None and claims.get("azp") == request.client.client_id:
+                raise errors.UnsupportedTokenType()
+            return
         refresh_token_revoke(value=token, client=request.client)
 
     def introspect_token(self, token, token_type_hint, request, *args, **kwargs) -> dict | None:
-        """RFC 7662, for the token's audience or the client it was issued to."""
-        self._confidential_only(request)
-        if looks_like_jwt(token):
-            return access_token_introspect(token, request.client)
-        return refresh_token_introspect(token, request.client)
-
-    @staticmethod
-    def _confidential_only(request) -> None:
+        """RFC 7662, for confidential clients: the token's audience or the client it was issued to, at its
+        own policy's endpoint (identity/oauth/introspection.py says why). The hint is ignored likewise."""
         if request.client.is_public:
-            raise errors.UnauthorizedClient("Revocation and introspection are for confidential clients.")
+            raise errors.UnauthorizedClient("Introspection is for confidential clients.")
+        policy = request.headers[KEY].policy
+        if looks_like_jwt(token):
+            return access_token_introspect(token, request.client, policy)
+        return refresh_token_introspect(token, request.client, policy)
 
     def rotate_refresh_token(self, request) -> bool:
         return True

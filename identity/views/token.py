@@ -220,7 +220,8 @@ class TokenView(OAuthEndpointView):
 
 
 class RevokeView(OAuthEndpointView):
-    """POST `/{tenant}/{policy}/oauth2/v2.0/revoke` (RFC 7009), for confidential clients."""
+    """POST `/{tenant}/{policy}/oauth2/v2.0/revoke` (RFC 7009): a client's own refresh tokens, public
+    clients' included (IdentityValidator.revoke_token)."""
 
     def respond(self, request: HttpRequest) -> tuple[str, int]:
         _, headers, body, status = oauthlib_core().create_revocation_response(request)
@@ -228,7 +229,8 @@ class RevokeView(OAuthEndpointView):
 
 
 class IntrospectView(OAuthEndpointView):
-    """POST `/{tenant}/{policy}/oauth2/v2.0/introspect` (RFC 7662), for confidential clients."""
+    """POST `/{tenant}/{policy}/oauth2/v2.0/introspect` (RFC 7662), for confidential clients, about tokens
+    of this policy (identity/oauth/introspection.py)."""
 
     def respond(self, request: HttpRequest) -> tuple[str, int]:
         _, headers, body, status = oauthlib_core().create_introspect_response(request)

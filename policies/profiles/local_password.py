@@ -1,8 +1,9 @@
 """The ROPC credential check (`ResourceOwnerPasswordCredentials-OAUTH2`, Protocol OpenIdConnect).
 
 Input: {OIDC:Username} / {OIDC:Password}. Output: objectId. The refusals use the profile's metadata
-messages; "user not found" and "wrong password" share one text unless the policy opts in to B2C's
-distinct messages (SPEC §4.1).
+messages; "user not found", "wrong password", "old password" and "no local password" share one text
+unless the policy opts in to B2C's distinct messages (SPEC §4.1). The sign-in event records the real
+reason either way.
 """
 
 from accounts import lockout
@@ -60,7 +61,10 @@ def run(state: JourneyState, profile: TechnicalProfile) -> None:
 def _refusal(outcome: CredentialOutcome, profile: TechnicalProfile, *, distinct: bool) -> errors.TokenError:
     meta = profile.metadata
     if outcome is CredentialOutcome.OLD_PASSWORD:
-        return errors.bad_credentials(meta["UserMessageIfOldPasswordUsed"], detail="Old password used.")
+        # Like the others, only where the policy opted in: otherwise "old password" would confirm to any
+        # caller that the name exists and that a guessed password was once right (issue 18 item 7).
+        text = meta["UserMessageIfOldPasswordUsed"] if distinct else GENERIC
+        return errors.bad_credentials(text, detail="Old password used.")
     if outcome is CredentialOutcome.NO_LOCAL_PASSWORD:
         # Its own message only where the policy opted in to distinct messages: otherwise it would tell
         # a caller that the name exists. The reason still reaches the sign-in event (detail).

@@ -143,6 +143,14 @@ def test_a_security_reader_sees_an_apps_permissions_and_overview_but_changes_not
     assert "Not granted for contoso.onmicrosoft.com" in body and "grant-consent" not in body
     assert reader.post(page, {"action": "grant", "confirm": "yes"}).status_code == 403
     assert not ConsentGrant.objects.exists()
+    # Consent without a request is shown to readers too, without its button.
+    services.admin_consent_grant(client=daemon_app, actor="tests")
+    daemon_app.required_permissions.all().delete()
+    body = reader.get(page).content.decode()
+    assert "Other permissions granted" in body and "Revoke admin consent" not in body
+    grant = ConsentGrant.objects.get()
+    assert reader.post(page, {"action": "revoke_other", "grant": grant.pk, "confirm": "yes"}).status_code == 403
+    assert ConsentGrant.objects.exists()
     assert reader.get(reverse("admin:applications_application_overview", args=[daemon_app.pk])).status_code == 200
     assert reader.get(reverse("admin:applications_application_new_secret", args=[daemon_app.pk])).status_code == 403
 

@@ -346,6 +346,64 @@ def test_removing_a_permission_goes_through_the_service(admin, daemon_app, api_a
     assert AuditEvent.objects.filter(action="permission.remove").count() == 1
 
 
+def test_removing_a_granted_permission_asks_first_then_revokes_its_admin_consent(admin, admin_user, daemon_app,
+                                                                                api_app):
+    """Issue 18 item 5: a removed permission is never left granted (and so invisible but in force)."""
+    services.permission_add(client=daemon_app, api=api_app, values=["app.read", "app.write"], actor=ACTOR)
+    services.admin_consent_grant(client=daemon_app, actor=ACTOR)
+    write = RequiredPermission.objects.get(app_role__value="app.write")
+    assert 'value="Remove…"' in admin.get(page_url(daemon_app, "permissions")).content.decode()
+    ask = admin.post(page_url(daemon_app, "permissions"), {"action": "remove", "permission": write.pk})
+    assert ask.status_code == 200
+    said = ask.content.decode()
+    assert "Tasks API: app.write (Application)" in said and "admin consent to it is revoked with it" in said
+    assert "lose these app roles" in said
+    assert RequiredPermission.objects.count() == ConsentGrant.objects.count() == 2  # nothing yet
+    confirmed = admin.post(page_url(daemon_app, "permissions"),
+                           {**dict(ask.context["hidden"]), "confirm": "yes"}, follow=True)
+    assert "Removed app.write and revoked its admin consent." in confirmed.content.decode()
+    assert [g.app_role.value for g in ConsentGrant.objects.all()] == ["app.read"]
+    assert [p.app_role.value for p in RequiredPermission.objects.all()] == ["app.read"]
+    page = admin.get(page_url(daemon_app, "permissions"))
+    assert page.context["other_grants"] == [] and "Other permissions granted" not in page.content.decode()
+    event = AuditEvent.objects.get(action="permission.remove")
+    assert event.actor == admin_user and event.details["permissions"][0]["consent_revoked"] is True
+
+
+def test_the_page_lists_other_permissions_granted_and_revokes_one_after_asking(admin, daemon_app, api_app):
+    """Consent without a request (left by an earlier build's "Remove") is shown, as Entra shows it."""
+    services.permission_add(client=daemon_app, api=api_app, values=["app.read", "app.write"], actor=ACTOR)
+    services.admin_consent_grant(client=daemon_app, actor=ACTOR)
+    RequiredPermission.objects.filter(app_role__value="app.write").delete()  # the old "Remove"
+    page = admin.get(page_url(daemon_app, "permissions"))
+    body = page.content.decode()
+    assert "Other permissions granted for contoso.onmicrosoft.com" in body
+    other = body[body.index('id="other-permissions"'):]
+    assert "<code>app.write</code>" in other and "Granted for contoso.onmicrosoft.com by tests" in other
+    assert "Revoke admin consent…" in other and "<code>app.read</code>" not in other
+    [grant] = page.context["other_grants"]
+    ask = admin.post(page_url(daemon_app, "permissions"), {"action": "revoke_other", "grant": grant.pk})
+    assert ask.status_code == 200 and "Tasks API: app.write (Application)" in ask.content.decode()
+    assert ConsentGrant.objects.count() == 2
+    admin.post(page_url(daemon_app, "permissions"), {**dict(ask.context["hidden"]), "confirm": "yes"})
+    assert [g.app_role.value for g in ConsentGrant.objects.all()] == ["app.read"]
+    assert "Other permissions granted" not in admin.get(page_url(daemon_app, "permissions")).content.decode()
+    assert AuditEvent.objects.filter(action="consent.revoke").count() == 1
+
+
+def test_a_stale_remove_or_revoke_changes_nothing_and_says_so(admin, daemon_app, api_app):
+    services.permission_add(client=daemon_app, api=api_app, values=["app.read"], actor=ACTOR)
+    services.admin_consent_grant(client=daemon_app, actor=ACTOR)
+    grant = ConsentGrant.objects.get()
+    for data in ({"action": "remove", "permission": "999999"}, {"action": "remove", "permission": "x"},
+                 {"action": "revoke_other", "grant": str(grant.pk), "confirm": "yes"},  # requested: not "other"
+                 {"action": "revoke_other", "grant": "nope"}):
+        response = admin.post(page_url(daemon_app, "permissions"), data, follow=True)
+        assert response.status_code == 200
+        assert "no longer" in response.content.decode()
+    assert RequiredPermission.objects.count() == ConsentGrant.objects.count() == 1
+
+
 def test_state_changing_pages_refuse_get_requests_to_change_anything(admin, daemon_app, api_app):
     services.permission_add(client=daemon_app, api=api_app, values=["app.read"], actor=ACTOR)
     admin.get(page_url(daemon_app, "permissions"), {"action": "grant"})

@@ -136,6 +136,15 @@ def test_the_permission_picker_searches_requests_and_consent_asks_first(signed_i
     b.click("#tf-confirm")
     assert b.text.count("Granted for contoso.onmicrosoft.com") == 2 and ConsentGrant.objects.count() == 2
     b.screenshot("permissions-granted")
+    # Removing a granted permission asks first, and takes its admin consent with it (issue 18 item 5).
+    b.driver.find_element(By.XPATH, "//table[@id='permissions']//tr[.//code[text()='app.write']]"
+                                    "//input[@value='Remove…']").click()
+    assert "Remove app.write and revoke its admin consent for contoso.onmicrosoft.com?" in b.text
+    b.screenshot("confirm-remove-granted-permission")
+    b.click("#tf-confirm")
+    assert "Removed app.write and revoked its admin consent." in b.text
+    assert [g.app_role.value for g in ConsentGrant.objects.all()] == ["app.read"]
+    assert "Other permissions granted" not in b.text
 
 
 def test_the_overview_gives_the_msal_values_and_sets_an_app_id_uri(signed_in, apps):

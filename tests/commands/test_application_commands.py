@@ -1,4 +1,4 @@
-"""registerapp, addsecret, addapprole, addpermission, grantconsent (SPEC §7)."""
+"""registerapp, addsecret, addapprole, addpermission, removepermission, grantconsent (SPEC §7)."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -187,6 +187,61 @@ def test_addpermission_rejects_bad_input_and_writes_nothing(run, daemon_app, api
     assert not RequiredPermission.objects.exists()
 
 
+# removepermission (issue 18 item 5: removing revokes the admin consent too, as the admin's "Remove")
+
+def test_removepermission_removes_the_request_and_revokes_its_admin_consent(run, daemon_app, api_app):
+    delegated_scope_add(application=api_app, actor=ACTOR, value="tasks.read")
+    run("addpermission", daemon_app.client_id, API_URI, "app.read", "app.write", "tasks.read")
+    run("grantconsent", daemon_app.client_id)
+    out = run("removepermission", daemon_app.client_id, API_URI, "app.write", "tasks.read")
+    assert "no longer requests app.write, tasks.read" in out and "Revoked admin consent" in out
+    assert {p.target.value for p in RequiredPermission.objects.all()} == {"app.read"}
+    assert {g.target.value for g in ConsentGrant.objects.all()} == {"app.read"}
+    event = AuditEvent.objects.get(action="permission.remove")
+    assert event.actor_label == "manage.py removepermission"
+    assert [(p["value"], p["consent_revoked"]) for p in event.details["permissions"]] == [
+        ("app.write", True), ("tasks.read", True)]
+
+
+def test_removepermission_json_and_rerun_is_harmless(run, daemon_app, api_app):
+    run("addpermission", daemon_app.client_id, API_URI, "app.read", "app.write")
+    run("grantconsent", daemon_app.client_id)
+    first = run.json("removepermission", daemon_app.client_id, api_app.client_id, "app.write")
+    assert first == {"client_id": daemon_app.client_id, "api": api_app.client_id, "removed": ["app.write"],
+                     "consent_revoked": ["app.write"], "not_requested": []}
+    again = run.json("removepermission", daemon_app.client_id, API_URI, "app.write")
+    assert again["removed"] == again["consent_revoked"] == [] and again["not_requested"] == ["app.write"]
+    assert AuditEvent.objects.filter(action="permission.remove").count() == 1
+
+
+def test_removepermission_revokes_consent_left_without_a_request_and_grantconsent_shows_it(run, daemon_app, api_app):
+    run("addpermission", daemon_app.client_id, API_URI, "app.read", "app.write")
+    run("grantconsent", daemon_app.client_id)
+    RequiredPermission.objects.filter(app_role__value="app.write").delete()  # an earlier build's "Remove"
+    shown = run.json("grantconsent", daemon_app.client_id)
+    assert shown["other_granted"] == [
+        {"api": api_app.client_id, "api_name": "Tasks API", "value": "app.write", "type": "Application"}]
+    assert "Other permissions granted" in run("grantconsent", daemon_app.client_id)
+    data = run.json("removepermission", daemon_app.client_id, API_URI, "app.write")
+    assert data["removed"] == [] and data["consent_revoked"] == ["app.write"]
+    assert run.json("grantconsent", daemon_app.client_id)["other_granted"] == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("CLIENT", "https://contoso.onmicrosoft.com/nope", "app.read"), "Unknown application"),
+    ((str(uuid.uuid4()), API_URI, "app.read"), "Unknown application"),
+    # One unknown value among good ones: nothing is removed.
+    (("CLIENT", API_URI, "app.read", "app.delete"), "no app role or scope 'app.delete'"),
+    (("CLIENT", API_URI), "the following arguments are required"),
+])
+def test_removepermission_rejects_bad_input_and_removes_nothing(run, daemon_app, api_app, args, message):
+    run("addpermission", daemon_app.client_id, API_URI, "app.read")
+    run("grantconsent", daemon_app.client_id)
+    args = tuple(daemon_app.client_id if a == "CLIENT" else a for a in args)
+    assert message in run.fails("removepermission", *args)
+    assert RequiredPermission.objects.count() == ConsentGrant.objects.count() == 1
+
+
 # grantconsent
 
 def test_grantconsent_grants_everything_requested_and_prints_each_status(run, daemon_app, api_app):
@@ -204,7 +259,7 @@ def test_grantconsent_json_and_rerun_is_idempotent(run, daemon_app, api_app):
     permission = {"api": api_app.client_id, "api_name": "Tasks API", "value": "app.read", "type": "Application",
                   "status": "Granted"}
     assert data == {"client_id": daemon_app.client_id, "action": "grant", "granted": ["app.read"],
-                    "permissions": [permission]}
+                    "permissions": [permission], "other_granted": []}
     again = run.json("grantconsent", daemon_app.client_id)
     assert again["granted"] == [] and again["permissions"] == [permission]
     assert ConsentGrant.objects.count() == 1

@@ -203,3 +203,13 @@ def test_an_https_public_origin_reached_over_plain_http_is_advertised(client, po
     response = discovery(client)  # behind a TLS-terminating proxy: https outside, plain http to us
     assert response.status_code == 200
     assert response.json()["token_endpoint"].startswith(BASE_URL + "/")
+
+
+@pytest.mark.spec("RFC 8414", "§2 revocation_endpoint_auth_methods_supported")
+def test_revocation_advertises_none_for_public_clients_and_introspection_does_not(client, policy):
+    """Public clients revoke their own refresh tokens by client_id alone (RFC 7009 §2.1): "none" (RFC 7591
+    §2) is a method of the revocation endpoint; introspection stays for confidential clients."""
+    doc = discovery(client).json()
+    assert doc["revocation_endpoint_auth_methods_supported"] == [
+        "client_secret_post", "client_secret_basic", "private_key_jwt", "none"]
+    assert "none" not in doc["introspection_endpoint_auth_methods_supported"]

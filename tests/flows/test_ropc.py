@@ -288,18 +288,37 @@ def test_a_policy_may_opt_in_to_b2cs_distinct_credential_messages(client, user, 
     assert wrong["error_description"] == "AADB2C90225: Your password is incorrect"
 
 
-def test_the_previous_password_is_refused_as_an_old_password(client, user, policy, cid):
+def test_with_distinct_messages_the_previous_password_is_refused_as_an_old_password(client, user, policy, cid):
+    policies.policy_create_or_update(actor=ACTOR, policy_id=ROPC_POLICY, distinct_credential_messages=True)
     accounts.user_set_password(user=user, password="Second-Horse-9", actor=ACTOR)
     body = assert_error(ropc(client, cid), 400, "invalid_grant", "AADB2C90225")
     assert body["error_description"] == "AADB2C90225: Looks like you used an old password"
     ok(ropc(client, cid, password="Second-Horse-9"))
 
 
+def test_without_distinct_messages_the_previous_password_gets_exactly_the_wrong_password_answer(
+    client, user, policy, cid
+):
+    """Issue 18 item 7: "old password" would confirm a credential the user once had; only a policy that
+    opted in to distinct messages says it. The sign-in event keeps the real reason."""
+    assert policy.distinct_credential_messages is False
+    accounts.user_set_password(user=user, password="Second-Horse-9", actor=ACTOR)
+    old = ropc(client, cid)  # the previous password
+    wrong = ropc(client, cid, password="Wrong-Horse-9")
+    assert old.status_code == wrong.status_code == 400
+    assert old.content == wrong.content
+    assert old.json() == {"error": "invalid_grant", "error_description": GENERIC}
+    reasons = list(SignInEvent.objects.order_by("id").values_list("failure_reason", flat=True))
+    assert reasons == ["Old password used.", "Wrong password."]
+    ok(ropc(client, cid, password="Second-Horse-9"))
+
+
 def test_only_the_last_password_counts_as_old_an_earlier_one_is_just_wrong(client, user, policy, cid):
+    policies.policy_create_or_update(actor=ACTOR, policy_id=ROPC_POLICY, distinct_credential_messages=True)
     accounts.user_set_password(user=user, password="Second-Horse-9", actor=ACTOR)
     accounts.user_set_password(user=user, password="Third-Horse-9", actor=ACTOR)
     first = ropc(client, cid)  # the password before the previous one
-    assert first.json() == {"error": "invalid_grant", "error_description": GENERIC}
+    assert first.json() == {"error": "invalid_grant", "error_description": "AADB2C90225: Your password is incorrect"}
     second = assert_error(ropc(client, cid, password="Second-Horse-9"), 400, "invalid_grant")
     assert "Looks like you used an old password" in second["error_description"]
     ok(ropc(client, cid, password="Third-Horse-9"))

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from applications.selectors import application_get, permissions_with_status
+from applications.selectors import application_get, other_permissions_granted, permissions_with_status
 from applications.services import admin_consent_grant, admin_consent_revoke
 from identity.management.base import Output, TrustframeCommand
 
@@ -41,4 +41,14 @@ class Command(TrustframeCommand):
         lines += [f"  {p['api_name']}: {p['value']} ({p['type']}) - {p['status']}" for p in permissions]
         if not permissions:
             lines.append("  The client requests no permissions (see `manage.py addpermission`).")
+        # Entra's "Other permissions granted": consent in force without a request (left by earlier builds).
+        others = [
+            {"api": g.target.application.client_id, "api_name": g.target.application.name, "value": g.target.value,
+             "type": "Application" if g.app_role_id else "Delegated"}
+            for g in other_permissions_granted(client)
+        ]
+        data["other_granted"] = others
+        if others:
+            lines.append("Other permissions granted (not requested; `manage.py removepermission` revokes them):")
+            lines += [f"  {p['api_name']}: {p['value']} ({p['type']}) - Granted" for p in others]
         return Output(data, lines)
