@@ -99,7 +99,11 @@ def totp_setup(device: TOTPDevice) -> TotpSetup:
 def totp_confirm(*, account: User, device: TOTPDevice, code: str, actor: Actor) -> list[str] | None:
     """Confirm a pending authenticator with a code it shows; returns the new backup codes (shown once), or
     None when the code is wrong. Any earlier authenticator and backup codes of the account are replaced."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=account, confirmed=False)
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=account, confirmed=False).first()
+    if device is None:  # confirmed (or replaced) meanwhile, in another tab
+        return None
+    # Its secret is on the page: throttling its codes would protect nothing and make a typo cost a wait.
+    device.throttle_reset(commit=False)
     if not _TOTP_CODE.match(_compact(code)) or not device.verify_token(_compact(code)):
         return None
     TOTPDevice.objects.filter(user=account).exclude(pk=device.pk).delete()

@@ -14,9 +14,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-# django-otp's plugins register admin pages for their devices, which would edit keys and remove devices
-# without an audit event: devices are managed on the two-step page and an administrator's "Reset".
-_DEVICE_APPS = {"otp_totp", "otp_static", "otp_hotp", "otp_email"}
+# Admin pages other apps register that would be unaudited second paths: django-otp's device pages (keys
+# edited, devices removed; devices are managed on the two-step page and by "Reset two-step verification")
+# and django.contrib.auth's groups (the built-in roles are shown read-only as "Admin roles").
+_NOT_REGISTERED = {"otp_totp", "otp_static", "otp_hotp", "otp_email", "auth.group"}
 
 
 class TrustframeAdminSite(admin.AdminSite):
@@ -36,7 +37,7 @@ class TrustframeAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options) -> None:
         models = [model_or_iterable] if isinstance(model_or_iterable, ModelBase) else list(model_or_iterable)
-        models = [m for m in models if m._meta.app_label not in _DEVICE_APPS]
+        models = [m for m in models if not {m._meta.app_label, m._meta.label_lower} & _NOT_REGISTERED]
         if models:
             super().register(models, admin_class, **options)
 

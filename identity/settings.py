@@ -150,6 +150,9 @@ else:
 INSTALLED_APPS = [
     # Django's admin with Trustframe's name and tenant on it (identity/admin_site.py).
     "identity.admin_site.TrustframeAdminConfig",
+    # Before django.contrib.auth: a management command of an app listed earlier wins, and ours of
+    # `changepassword` sets the password through the audited service (accounts/management/commands/).
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -163,7 +166,6 @@ INSTALLED_APPS = [
     # Before our apps, so that applications/admin.py can replace DOT's admin registrations.
     "oauth2_provider",
     "identity",
-    "accounts",
     "applications",
     "policies",
     "audit",
