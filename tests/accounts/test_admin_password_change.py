@@ -81,7 +81,7 @@ def test_changepassword_applies_the_password_rules(admin_account):
 
 def test_changepassword_refuses_a_directory_user_and_names_setpassword(db):
     user = services.user_create(actor="tests", username="bob", password="Correct-Horse-9")
-    with pytest.raises(CommandError, match="directory user.*manage.py setpassword"):
+    with pytest.raises(CommandError, match=r"directory user.*manage\.py setpassword"):
         call_command("changepassword", "bob", "--password-stdin", stdin=StringIO(NEW_PASSWORD + "\n"))
     assert User.objects.get(pk=user.pk).check_password("Correct-Horse-9")
 
