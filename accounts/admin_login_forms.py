@@ -13,7 +13,7 @@ from accounts.admin_accounts import admin_account_set_password
 from accounts.admin_login import PasswordCheck, Refusal, admin_password_check, verify_current_password
 from identity.client_ip import client_ip
 
-BAD_CREDENTIALS = "Enter the correct user name and password of an admin account."
+BAD_CREDENTIALS = "Please enter the correct user name and password of an admin account."
 MESSAGES = {
     # One text for an unknown name, a wrong or overlong password and a disabled account: the page must not
     # tell which names exist (the sign-in log, for admins, tells them apart).

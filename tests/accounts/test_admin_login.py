@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import check_password
 from django.test import Client
 
 from accounts import admin_login, hashing_gate, lockout
+from accounts.admin_login_forms import BAD_CREDENTIALS
 from accounts.models import SignInThrottle
 from audit.models import SignInEvent
 from audit.sign_in_buffer import ADMIN_GRANT_TYPE
@@ -44,7 +45,7 @@ def test_the_right_password_signs_in_and_is_recorded_as_an_admin_sign_in(client,
 
 def test_wrong_password_and_unknown_name_get_one_message_and_events_that_say_which(client, admin_account):
     wrong, unknown = log_in(client, "alice", "not-it"), log_in(client, "nobody", "not-it")
-    assert form_errors(wrong) == form_errors(unknown) == "Enter the correct user name and password of an admin account."
+    assert form_errors(wrong) == form_errors(unknown) == BAD_CREDENTIALS
     first, second = admin_events()
     assert (first.succeeded, first.user_id, first.result_code, first.failure_reason) == (
         False, admin_account.pk, "AADSTS50126", "Wrong password.")
@@ -58,7 +59,7 @@ def test_a_disabled_admin_with_the_right_password_gets_the_same_message_and_its_
     admin_account.is_active = False
     admin_account.save()
     response = log_in(client)
-    assert form_errors(response) == "Enter the correct user name and password of an admin account."
+    assert form_errors(response) == BAD_CREDENTIALS
     assert admin_events().get().result_code == "AADSTS50057"
 
 
@@ -185,7 +186,7 @@ def test_a_password_over_the_maximum_is_refused_without_hashing_and_counted(clie
     with mock.patch.object(admin_login, "check_password") as verify:
         response = log_in(client, "alice", "x" * 300)
     assert verify.call_count == 0
-    assert form_errors(response) == "Enter the correct user name and password of an admin account."
+    assert form_errors(response) == BAD_CREDENTIALS
     assert SignInThrottle.objects.get(name_key=lockout.name_key("alice", namespace="admin")).failures == 1
 
 
@@ -194,6 +195,15 @@ def test_a_directory_user_cannot_sign_in_to_the_admin_and_its_name_is_not_put_on
 
     services.user_create(actor="tests", username="bob", password="Correct-Horse-9")
     response = log_in(client, "bob", "Correct-Horse-9")
-    assert form_errors(response) == "Enter the correct user name and password of an admin account."
+    assert form_errors(response) == BAD_CREDENTIALS
     event = admin_events().get()
     assert (event.user_id, event.failure_reason) == (None, "Unknown admin name.")
+
+
+def test_djangos_authenticate_goes_through_the_same_check(admin_account, settings):
+    """Any caller of authenticate() (the test client's login, a future API) meets the lockout too."""
+    client = Client()
+    for attempt in range(settings.LOCKOUT_THRESHOLD):
+        assert not client.login(username="alice", password=f"wrong-{attempt}")
+    assert not client.login(username="alice", password=ADMIN_PASSWORD)  # locked
+    assert admin_events().count() == settings.LOCKOUT_THRESHOLD + 1
