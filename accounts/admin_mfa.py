@@ -126,8 +126,10 @@ def backup_codes_renew(*, account: User, actor: Actor) -> list[str]:
 
 
 def _backup_codes_replace(account: User) -> list[str]:
-    StaticDevice.objects.filter(user=account).delete()
-    device = StaticDevice.objects.create(user=account, name=BACKUP_DEVICE_NAME, confirmed=True)
+    # The device stays (only its codes change): a session verified with a backup code stays verified.
+    device = StaticDevice.objects.filter(user=account).order_by("pk").first() or StaticDevice.objects.create(
+        user=account, name=BACKUP_DEVICE_NAME, confirmed=True)
+    StaticToken.objects.filter(device=device).delete()
     codes = ["".join(secrets.choice(_BACKUP_ALPHABET) for _ in range(_BACKUP_LENGTH))
              for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=_backup_digest(c)) for c in codes])
