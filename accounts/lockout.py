@@ -24,6 +24,8 @@ from identity.cache_guard import cache_call
 
 RECENT_FAILURES_KEPT = 16
 CACHE_PREFIX = "lockout:"
+# The admin login's names (accounts/admin_login.py); the default "" is the directory's sign-in names.
+NAMESPACE_ADMIN = "admin"
 
 
 def _hmac(purpose: str, value: str) -> str:
@@ -31,8 +33,11 @@ def _hmac(purpose: str, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def name_key(sign_in_name: str) -> str:
-    return _hmac("name", normalize_sign_in_name(sign_in_name))
+def name_key(sign_in_name: str, *, namespace: str = "") -> str:
+    # Another namespace (the admin login's: NAMESPACE_ADMIN) keys its names with another HMAC key, so an
+    # admin account never shares a counter with a directory user of the same name.
+    purpose = f"name {namespace}" if namespace else "name"
+    return _hmac(purpose, normalize_sign_in_name(sign_in_name))
 
 
 def _password_mark(key: str, password: str) -> str:
@@ -53,18 +58,18 @@ class LockState:
     episode: bool  # failures or lock history a correct password would clear
 
 
-def known_locked(sign_in_name: str, now: datetime | None = None) -> bool:
+def known_locked(sign_in_name: str, now: datetime | None = None, *, namespace: str = "") -> bool:
     """Locked, as far as the cache remembers: a fast refusal before queueing for a hashing slot. The
     database's answer (`lock_state`) is the authority, asked again once a slot is held."""
     now = now or timezone.now()
-    cached = _cache_get(name_key(sign_in_name))
+    cached = _cache_get(name_key(sign_in_name, namespace=namespace))
     return cached is not None and cached > now.timestamp()
 
 
-def lock_state(sign_in_name: str, now: datetime | None = None) -> LockState:
+def lock_state(sign_in_name: str, now: datetime | None = None, *, namespace: str = "") -> LockState:
     """The name's lock and whether it has an episode to clear, in one read of its row."""
     now = now or timezone.now()
-    key = name_key(sign_in_name)
+    key = name_key(sign_in_name, namespace=namespace)
     cached = _cache_get(key)
     if cached is not None and cached > now.timestamp():
         return LockState(datetime.fromtimestamp(cached, tz=now.tzinfo), episode=True)
@@ -78,14 +83,14 @@ def lock_state(sign_in_name: str, now: datetime | None = None) -> LockState:
     return LockState(until, episode=bool(failures or lockouts or row[0] is not None))
 
 
-def locked_until(sign_in_name: str, now: datetime | None = None) -> datetime | None:
+def locked_until(sign_in_name: str, now: datetime | None = None, *, namespace: str = "") -> datetime | None:
     """When the name's lock ends, or None if it is not locked."""
-    return lock_state(sign_in_name, now).locked_until
+    return lock_state(sign_in_name, now, namespace=namespace).locked_until
 
 
-def record_failure(sign_in_name: str, password: str) -> SignInThrottle:
+def record_failure(sign_in_name: str, password: str, *, namespace: str = "") -> SignInThrottle:
     """Count a failed sign-in. Runs in its own transaction, after the refused request's rollback."""
-    key = name_key(sign_in_name)
+    key = name_key(sign_in_name, namespace=namespace)
     now = timezone.now()
     for _ in range(3):
         try:
@@ -101,16 +106,17 @@ def record_failure(sign_in_name: str, password: str) -> SignInThrottle:
     raise RuntimeError("could not record a sign-in failure")
 
 
-def record_success(sign_in_name: str) -> None:
+def record_success(sign_in_name: str, *, namespace: str = "") -> None:
     """A correct password ends the episode: counts, remembered wrong passwords and lock history."""
+    key = name_key(sign_in_name, namespace=namespace)
     SignInThrottle.objects.filter(
-        Q(failures__gt=0) | Q(lockouts__gt=0) | Q(locked_until__isnull=False), name_key=name_key(sign_in_name)
+        Q(failures__gt=0) | Q(lockouts__gt=0) | Q(locked_until__isnull=False), name_key=key
     ).update(failures=0, lockouts=0, recent_failures=[], locked_until=None, updated_at=timezone.now())
 
 
-def unlock(sign_in_name: str) -> None:
+def unlock(sign_in_name: str, *, namespace: str = "") -> None:
     """Admin/ops: lift a lock at once and forget the episode."""
-    key = name_key(sign_in_name)
+    key = name_key(sign_in_name, namespace=namespace)
     SignInThrottle.objects.filter(name_key=key).update(failures=0, lockouts=0, recent_failures=[], locked_until=None)
     _cache_delete(key)
 

@@ -98,7 +98,9 @@ class SignInEventAdmin(ReadOnlyAdmin):
     @admin.display(description=header("User", "The account the request named (linked), else the sign-in name typed"))
     def who(self, obj: SignInEvent) -> str:
         if obj.user is not None:
-            url = _admin_url("admin:accounts_user_change", obj.user.pk)
+            # An admin sign-in names an admin account: its page is under Administrators.
+            page = "admin:accounts_adminaccount_change" if obj.user.is_staff else "admin:accounts_user_change"
+            url = _admin_url(page, obj.user.pk)
             text = str(obj.user)
             title = f"{obj.user.get_full_name() or text} · object id {obj.user.object_id}"
             if url:

@@ -12,9 +12,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.selectors import FAILURE, SUCCESS, SignInFilter, sign_in_events
+from audit.sign_in_buffer import ADMIN_GRANT_TYPE
 from identity.admin_display import moment_text
 
-GRANT_LABELS = {"password": "ROPC", "refresh_token": "Refresh", "client_credentials": "Client credentials"}
+GRANT_LABELS = {"password": "ROPC", "refresh_token": "Refresh", "client_credentials": "Client credentials",
+                ADMIN_GRANT_TYPE: "Admin sign-in"}
 
 
 def _refuse(request: HttpRequest, exc: ValidationError) -> None:

@@ -48,6 +48,10 @@ MAX_PENDING = 100_000
 NAME_CHUNK = 1_000
 
 
+# Sign-ins to the web admin (accounts/admin_login.py): an admin account, no app, no policy.
+ADMIN_GRANT_TYPE = "admin"
+
+
 @dataclass(slots=True)
 class SignInRecord:
     """One SignInEvent row to be written (the model's fields, by name)."""
@@ -179,7 +183,8 @@ def _name_users(events: list[SignInRecord]) -> None:
     """Password attempts refused before any account was read (smart lockout, a client not allowed ROPC,
     a wrong password) get the user their sign-in name belongs to, so that a user's sign-in activity is
     one indexed filter. Read here, by the writer, in one query per batch: the request never waits for it."""
-    unnamed = [e for e in events if e.user_id is None and e.sign_in_name]
+    # Admin sign-ins name an admin account or none: never a directory user of the same name.
+    unnamed = [e for e in events if e.user_id is None and e.sign_in_name and e.grant_type != ADMIN_GRANT_TYPE]
     if not unnamed:
         return
     names = {normalize_sign_in_name(e.sign_in_name) for e in unnamed} - {""}

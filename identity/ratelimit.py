@@ -35,13 +35,23 @@ def retry_after(*, client_id: str, ip: str | None) -> int | None:
     """Seconds to wait if a quota is exhausted, else None. Counts this request."""
     now = time.time()
     for quota, subject in zip(_quotas(), (client_id, ip), strict=True):
-        if quota.limit <= 0 or not subject:
-            continue
-        window = int(now // quota.window_seconds)
-        digest = hashlib.sha256(subject.encode("utf-8", "replace")).hexdigest()[:24]
-        count = _increment(f"rl:{quota.name}:{digest}:{window}", quota.window_seconds)
-        if count is not None and count > quota.limit:
-            return max(1, math.ceil((window + 1) * quota.window_seconds - now))
+        wait = quota_retry_after(quota, subject, now)
+        if wait is not None:
+            return wait
+    return None
+
+
+def quota_retry_after(quota: Quota, subject: str | None, now: float | None = None) -> int | None:
+    """Seconds to wait if `subject` has used up `quota` in this window, else None. Counts this request.
+    Any quota by its own name (the token endpoint's above, the admin login's in accounts/admin_login.py)."""
+    if quota.limit <= 0 or not subject:
+        return None
+    now = time.time() if now is None else now
+    window = int(now // quota.window_seconds)
+    digest = hashlib.sha256(subject.encode("utf-8", "replace")).hexdigest()[:24]
+    count = _increment(f"rl:{quota.name}:{digest}:{window}", quota.window_seconds)
+    if count is not None and count > quota.limit:
+        return max(1, math.ceil((window + 1) * quota.window_seconds - now))
     return None
 
 

@@ -27,6 +27,8 @@ env = environ.FileAwareEnv(
     LOCKOUT_MAX_DURATION_SECONDS=(int, 5 * 3600),
     RATE_LIMIT_CLIENT_PER_SECOND=(int, 200),
     RATE_LIMIT_IP_PER_5_MINUTES=(int, 6000),
+    RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES=(int, 30),
+    ADMIN_REQUIRE_MFA=(bool, None),
     TRUSTED_PROXY_COUNT=(int, 0),
     PASSWORD_HASH_CONCURRENCY=(int, 1),
     PASSWORD_HASH_WAIT_SECONDS=(float, 2.0),
@@ -89,6 +91,11 @@ LOCKOUT_MAX_DURATION_SECONDS = env("LOCKOUT_MAX_DURATION_SECONDS")
 # B2C's quotas as defaults; 0 turns a limit off. Counted in the cache (shared through Redis).
 RATE_LIMIT_CLIENT_PER_SECOND = env("RATE_LIMIT_CLIENT_PER_SECOND")
 RATE_LIMIT_IP_PER_5_MINUTES = env("RATE_LIMIT_IP_PER_5_MINUTES")
+# The admin login's own quota: password and verification-code attempts per client IP per 5 minutes (0 = off).
+RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES = env("RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES")
+# Admin accounts must pass a second step (TOTP) to reach /admin/; one without an authenticator app is sent
+# to enrol first (accounts/admin_mfa.py). On in production, off with DEBUG (so `make run` stays simple).
+ADMIN_REQUIRE_MFA = env("ADMIN_REQUIRE_MFA") if env("ADMIN_REQUIRE_MFA") is not None else not DEBUG
 # How many proxies in front of us append to X-Forwarded-For; 0 = use the socket's address only.
 TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
 # At most this many Argon2 computations at once per process (about 19 MiB each); more wait up to
@@ -143,16 +150,22 @@ else:
 INSTALLED_APPS = [
     # Django's admin with Trustframe's name and tenant on it (identity/admin_site.py).
     "identity.admin_site.TrustframeAdminConfig",
+    # Before django.contrib.auth: a management command of an app listed earlier wins, and ours of
+    # `changepassword` sets the password through the audited service (accounts/management/commands/).
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Two-step verification of admin accounts (accounts/admin_mfa.py): TOTP and backup codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     # Before our apps, so that applications/admin.py can replace DOT's admin registrations.
     "oauth2_provider",
     "identity",
-    "accounts",
     "applications",
     "policies",
     "audit",
@@ -168,6 +181,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the admin's second step (identity/admin_site.py).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -208,6 +223,9 @@ PASSWORD_HASHERS = [
     # costs microseconds, where Argon2 would cost ~20 ms on every client authentication.
     "applications.hashers.ClientSecretHasher",
 ]
+# The name authenticator apps show beside an admin's account (otpauth:// issuer).
+OTP_TOTP_ISSUER = f"Trustframe {IDENTITY_TENANT_NAME}"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

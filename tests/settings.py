@@ -11,6 +11,8 @@ os.environ.setdefault("IDENTITY_BASE_URL", "https://login.contoso.test")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
+# Off by default so that tests sign in with force_login or a password; the two-step tests turn it on.
+os.environ.setdefault("ADMIN_REQUIRE_MFA", "false")
 
 from identity.settings import *  # noqa: F403
 
