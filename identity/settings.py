@@ -27,6 +27,7 @@ env = environ.FileAwareEnv(
     LOCKOUT_MAX_DURATION_SECONDS=(int, 5 * 3600),
     RATE_LIMIT_CLIENT_PER_SECOND=(int, 200),
     RATE_LIMIT_IP_PER_5_MINUTES=(int, 6000),
+    RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_5_MINUTES=(int, 20),
     TRUSTED_PROXY_COUNT=(int, 0),
     PASSWORD_HASH_CONCURRENCY=(int, 1),
     PASSWORD_HASH_WAIT_SECONDS=(float, 2.0),
@@ -86,9 +87,12 @@ CLIENT_ASSERTION_SINGLE_USE = env("CLIENT_ASSERTION_SINGLE_USE")
 LOCKOUT_THRESHOLD = env("LOCKOUT_THRESHOLD")
 LOCKOUT_DURATION_SECONDS = env("LOCKOUT_DURATION_SECONDS")
 LOCKOUT_MAX_DURATION_SECONDS = env("LOCKOUT_MAX_DURATION_SECONDS")
-# B2C's quotas as defaults; 0 turns a limit off. Counted in the cache (shared through Redis).
+# B2C's quotas as defaults; 0 turns a limit off. Counted in the cache (shared through Redis). The client's
+# quota counts authenticated clients only, by their registered id; failed client authentications count
+# against a budget per (client id, IP) instead, so a stranger's wrong secrets cannot use up the client's.
 RATE_LIMIT_CLIENT_PER_SECOND = env("RATE_LIMIT_CLIENT_PER_SECOND")
 RATE_LIMIT_IP_PER_5_MINUTES = env("RATE_LIMIT_IP_PER_5_MINUTES")
+RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_5_MINUTES = env("RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_5_MINUTES")
 # How many proxies in front of us append to X-Forwarded-For; 0 = use the socket's address only.
 TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
 # At most this many Argon2 computations at once per process (about 19 MiB each); more wait up to
