@@ -81,7 +81,7 @@ class IdentityValidator(OAuth2Validator):
         """SPEC §4.1: the policy's password journey decides; a refusal raises its typed error."""
         request.policy_result = evaluate(PolicyRequest(
             policy=context_of(request).policy, grant_type="password", client=client, username=username,
-            password=password, delegated_scopes=request.user_scopes.delegated,
+            password=password, delegated_scopes=request.user_scopes.delegated, client_ip=context_of(request).client_ip,
         ))
         request.user = request.policy_result.user
         return True
