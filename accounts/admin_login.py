@@ -60,14 +60,10 @@ class PasswordCheck:
     retry_after: int | None = None  # seconds, when rate limited
 
 
-def admin_login_quota() -> ratelimit.Quota:
-    return ratelimit.Quota("admin_login", settings.RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES, 300)
-
-
 def quota_wait(ip: str | None) -> int | None:
     """Seconds to wait when this IP has used up the admin login's quota (counts this attempt), else None.
     Every POST of the login and of the verification step counts: each is a guess."""
-    return ratelimit.quota_retry_after(admin_login_quota(), ip)
+    return ratelimit.admin_login_retry_after(ip)
 
 
 def admin_account_by_name(username: str) -> AdminAccount | None:
@@ -81,27 +77,27 @@ def admin_password_check(*, username: str, password: str, ip: str | None) -> Pas
     wait = quota_wait(ip)
     if wait is not None:
         return PasswordCheck(refusal=Refusal.RATE_LIMITED, retry_after=wait)
-    if lockout.known_locked(username, namespace=NAMESPACE):
+    if lockout.known_locked(username, ip=ip, namespace=NAMESPACE):
         return _refused(username, None, ip, Refusal.LOCKED)
     if len(password) > PASSWORD_MAX_LENGTH:
-        lockout.record_failure(username, password, namespace=NAMESPACE)
+        lockout.record_failure(username, password, ip=ip, namespace=NAMESPACE)
         return _refused(username, None, ip, Refusal.TOO_LONG)
     try:
         with hashing_slot():
             # The database's word on the lock, once a slot is held: attempts queued behind a burst see
             # every failure recorded before them, so a burst buys no more guesses than the threshold.
-            state = lockout.lock_state(username, namespace=NAMESPACE)
+            state = lockout.lock_state(username, ip=ip, namespace=NAMESPACE)
             if state.locked_until is not None:
                 return _refused(username, None, ip, Refusal.LOCKED)
             account = admin_account_by_name(username)
             if not _verify(account, password):
-                lockout.record_failure(username, password, namespace=NAMESPACE)
+                lockout.record_failure(username, password, ip=ip, namespace=NAMESPACE)
                 refusal = Refusal.UNKNOWN_NAME if account is None else Refusal.WRONG_PASSWORD
                 return _refused(username, account, ip, refusal)
     except HashingBusy:
         return _refused(username, None, ip, Refusal.BUSY)
     if state.episode:
-        lockout.record_success(username, namespace=NAMESPACE)
+        lockout.record_success(username, ip=ip, namespace=NAMESPACE)
     if not account.is_active:
         return _refused(username, account, ip, Refusal.DISABLED)
     return PasswordCheck(account=account)

@@ -178,22 +178,32 @@ class FederatedIdentity(models.Model):
 
 
 class SignInThrottle(models.Model):
-    """Smart-lockout state of one sign-in name (SPEC §4.1), whether or not such a user exists.
+    """Smart-lockout state of one sign-in name at one location (SPEC §4.1; issue 18), whether or not such a
+    user exists.
 
-    Keyed by an HMAC of the normalised name, so the attempted names themselves are not stored.
-    `recent_failures` holds short HMACs of the distinct wrong passwords since the last lock, so that
-    repeating the same wrong password counts once.
+    A name has one row per network it was tried from (`location_key`) and one row, `location_key` "", that
+    counts the attempts from every unfamiliar network together. A network is familiar to the name while
+    `familiar_until` (set by a successful sign-in from it) is in the future; accounts/lockout.py has the
+    rules. Keyed by HMACs of the normalised name and of the network, so neither the attempted names nor
+    the addresses are stored. `recent_failures` holds short HMACs of the distinct wrong passwords since
+    the last lock, so that repeating the same wrong password counts once.
     """
 
-    name_key = models.CharField(max_length=64, unique=True)
+    name_key = models.CharField(max_length=64)
+    location_key = models.CharField(max_length=64, default="", blank=True)
     failures = models.PositiveIntegerField(default=0)
     lockouts = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     recent_failures = models.JSONField(default=list, blank=True)
+    familiar_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = "sign-in throttle"
+        constraints = [
+            models.UniqueConstraint(fields=["name_key", "location_key"], name="sign_in_throttle_name_location"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.name_key[:12]}… ({self.failures} failures, {self.lockouts} lockouts)"
+        where = f" at {self.location_key[:8]}…" if self.location_key else " from unfamiliar locations"
+        return f"{self.name_key[:12]}…{where} ({self.failures} failures, {self.lockouts} lockouts)"

@@ -25,10 +25,15 @@ env = environ.FileAwareEnv(
     LOCKOUT_THRESHOLD=(int, 10),
     LOCKOUT_DURATION_SECONDS=(int, 60),
     LOCKOUT_MAX_DURATION_SECONDS=(int, 5 * 3600),
+    LOCKOUT_UNFAMILIAR_THRESHOLD=(int, 30),
+    LOCKOUT_FAMILIAR_DAYS=(int, 30),
+    LOCKOUT_IPV4_PREFIX=(int, 24),
+    LOCKOUT_IPV6_PREFIX=(int, 64),
     RATE_LIMIT_CLIENT_PER_SECOND=(int, 200),
     RATE_LIMIT_IP_PER_5_MINUTES=(int, 6000),
     RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES=(int, 30),
     ADMIN_REQUIRE_MFA=(bool, None),
+    RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_5_MINUTES=(int, 20),
     TRUSTED_PROXY_COUNT=(int, 0),
     PASSWORD_HASH_CONCURRENCY=(int, 1),
     PASSWORD_HASH_WAIT_SECONDS=(float, 2.0),
@@ -88,9 +93,23 @@ CLIENT_ASSERTION_SINGLE_USE = env("CLIENT_ASSERTION_SINGLE_USE")
 LOCKOUT_THRESHOLD = env("LOCKOUT_THRESHOLD")
 LOCKOUT_DURATION_SECONDS = env("LOCKOUT_DURATION_SECONDS")
 LOCKOUT_MAX_DURATION_SECONDS = env("LOCKOUT_MAX_DURATION_SECONDS")
-# B2C's quotas as defaults; 0 turns a limit off. Counted in the cache (shared through Redis).
+# Familiar locations (accounts/lockout.py): a network (IPv4 /LOCKOUT_IPV4_PREFIX, IPv6 /LOCKOUT_IPV6_PREFIX)
+# from which a name signed in within LOCKOUT_FAMILIAR_DAYS keeps a counter of its own, which attempts
+# from elsewhere cannot lock. Every other network has its own counter too (LOCKOUT_THRESHOLD), and
+# all of them together share one more: after LOCKOUT_UNFAMILIAR_THRESHOLD distinct wrong passwords from
+# unfamiliar networks, every unfamiliar network is locked (a distributed guess gets no more than that).
+LOCKOUT_UNFAMILIAR_THRESHOLD = env("LOCKOUT_UNFAMILIAR_THRESHOLD")
+LOCKOUT_FAMILIAR_DAYS = env("LOCKOUT_FAMILIAR_DAYS")
+LOCKOUT_IPV4_PREFIX = env("LOCKOUT_IPV4_PREFIX")
+LOCKOUT_IPV6_PREFIX = env("LOCKOUT_IPV6_PREFIX")
+if not (8 <= LOCKOUT_IPV4_PREFIX <= 32 and 16 <= LOCKOUT_IPV6_PREFIX <= 128):
+    raise ImproperlyConfigured("LOCKOUT_IPV4_PREFIX must be 8-32 and LOCKOUT_IPV6_PREFIX 16-128.")
+# B2C's quotas as defaults; 0 turns a limit off. Counted in the cache (shared through Redis). The client's
+# quota counts authenticated clients only, by their registered id; failed client authentications count
+# against a budget per (client id, IP) instead, so a stranger's wrong secrets cannot use up the client's.
 RATE_LIMIT_CLIENT_PER_SECOND = env("RATE_LIMIT_CLIENT_PER_SECOND")
 RATE_LIMIT_IP_PER_5_MINUTES = env("RATE_LIMIT_IP_PER_5_MINUTES")
+RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_5_MINUTES = env("RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_5_MINUTES")
 # The admin login's own quota: password and verification-code attempts per client IP per 5 minutes (0 = off).
 RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES = env("RATE_LIMIT_ADMIN_LOGIN_PER_5_MINUTES")
 # Admin accounts must pass a second step (TOTP) to reach /admin/; one without an authenticator app is sent

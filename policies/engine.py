@@ -29,6 +29,7 @@ class PolicyRequest:
     refresh_token: RefreshToken | None = None
     api: Application | None = None
     delegated_scopes: tuple[DelegatedScope, ...] = ()
+    client_ip: str | None = None  # where the attempt comes from: smart lockout's location
 
 
 @dataclass(frozen=True)

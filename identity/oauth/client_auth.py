@@ -108,12 +108,3 @@ def authenticate_confidential(app: Application, presented: PresentedClient, requ
         raise errors.InvalidClient("The specified client_secret does not match the expected value for this "
                                    "client, or it has expired.", b2c_code="AADB2C90081")
 
-
-def basic_client_id(header: str) -> str:
-    """The client id of a Basic Authorization header, '' if there is none or it is malformed."""
-    if header[:6].lower() != "basic ":
-        return ""
-    try:
-        return _parse_basic(header[6:])[0]
-    except errors.InvalidClient:
-        return ""

@@ -15,6 +15,7 @@ from identity.oauth.client_auth import (
     load_client,
     presented_client,
 )
+from identity.oauth.client_quota import client_admitted, failures_counted
 from identity.oauth.context import KEY, context_of
 from identity.oauth.introspection import (
     access_token_claims,
@@ -30,8 +31,9 @@ class IdentityValidator(OAuth2Validator):
     def request_client(self, request):
         """Load the client once per request, from the body or the Basic header."""
         if getattr(request, "presented_client", None) is None:
-            request.presented_client = presented_client(request)
-            request.client = load_client(request.presented_client.client_id)
+            with failures_counted(request):
+                request.presented_client = presented_client(request)
+                request.client = load_client(request.presented_client.client_id)
             request.client_id = request.client.client_id
         return request.client
 
@@ -39,19 +41,28 @@ class IdentityValidator(OAuth2Validator):
         """RFC 6749 §3.2.1: confidential clients authenticate; public ones must not send a secret."""
         client = self.request_client(request)
         if client.is_public:
-            if request.presented_client.method == ASSERTION:
-                raise errors.public_client_sent_assertion()
-            if request.presented_client.method != NONE:
-                raise errors.public_client_sent_secret()
+            with failures_counted(request):
+                if request.presented_client.method == ASSERTION:
+                    raise errors.public_client_sent_assertion()
+                if request.presented_client.method != NONE:
+                    raise errors.public_client_sent_secret()
             return False
         return True
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
-        authenticate_confidential(self.request_client(request), request.presented_client, request)
+        """A confidential client's secret or assertion; then it counts against its own quota."""
+        client = self.request_client(request)
+        with failures_counted(request):
+            authenticate_confidential(client, request.presented_client, request)
+        client_admitted(request)
         return True
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:
-        return self.request_client(request).is_public
+        """A public client that exists (it has no secret to check) counts against its own quota."""
+        if not self.request_client(request).is_public:
+            return False
+        client_admitted(request)
+        return True
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
         """SPEC §4: ROPC is a per-app capability; client credentials need a confidential client.
@@ -70,7 +81,7 @@ class IdentityValidator(OAuth2Validator):
         """SPEC §4.1: the policy's password journey decides; a refusal raises its typed error."""
         request.policy_result = evaluate(PolicyRequest(
             policy=context_of(request).policy, grant_type="password", client=client, username=username,
-            password=password, delegated_scopes=request.user_scopes.delegated,
+            password=password, delegated_scopes=request.user_scopes.delegated, client_ip=context_of(request).client_ip,
         ))
         request.user = request.policy_result.user
         return True

@@ -27,7 +27,6 @@ from identity.client_ip import client_ip
 from identity.middleware import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from identity.oauth import errors
 from identity.oauth.backend import IdentityOAuthLibCore
-from identity.oauth.client_auth import basic_client_id
 from identity.oauth.context import TokenContext
 from identity.oauth.server import IdentityServer
 from identity.oauth.signals import TokenOutcome, token_request_finished
@@ -180,10 +179,9 @@ class OAuthEndpointView(View):
             return self.refused_early(request, found.policy_id, error)
         address = client_ip(request)
         basic = request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic "
-        wait = ratelimit.retry_after(
-            client_id=request.POST.get("client_id") or basic_client_id(request.META.get("HTTP_AUTHORIZATION", "")),
-            ip=address,
-        )
+        # The IP's quota before anything else; the client's is counted once it has authenticated
+        # (identity.oauth.validator), under its registered id.
+        wait = ratelimit.retry_after(ip=address)
         if wait is not None:
             limited = errors.RateLimited(retry_after=wait)
             return token_error(429, limited.error, limited.description, retry_after=str(wait))

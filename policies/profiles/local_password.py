@@ -22,33 +22,35 @@ METADATA = {
 
 def run(state: JourneyState, profile: TechnicalProfile) -> None:
     request = state.request
-    name, password = request.username, request.password
-    # Smart lockout first: a locked name is refused without hashing, whether or not it exists. A lock
-    # the cache remembers is refused before queueing for a hashing slot; the database is asked once a
-    # slot is held, right before the hash (one read, which also says whether a success has an episode
-    # to clear).
-    if lockout.known_locked(name):
+    name, password, ip = request.username, request.password, request.client_ip
+    # Smart lockout first: a name locked where this attempt comes from is refused without hashing,
+    # whether or not it exists. A lock the cache remembers is refused before queueing for a hashing
+    # slot; the database is asked once a slot is held, right before the hash (one read, which also says
+    # whether a success has an episode to clear or a familiar location to record).
+    if lockout.known_locked(name, ip=ip):
         raise errors.account_locked()
     seen: list[lockout.LockState] = []
 
     def still_allowed() -> bool:
-        seen.append(lockout.lock_state(name))
+        seen.append(lockout.lock_state(name, ip=ip))
         return seen[-1].locked_until is None
 
     try:
         # The failure is recorded inside the hashing slot (no transaction is open here: the password
         # grant checks credentials before opening one), so the next queued attempt sees it.
         check = check_credentials(
-            name, password, still_allowed=still_allowed, on_failure=lambda: lockout.record_failure(name, password),
+            name, password, still_allowed=still_allowed,
+            on_failure=lambda: lockout.record_failure(name, password, ip=ip),
         )
     except HashingBusy:
         raise errors.TemporarilyUnavailable("Too many sign-ins are being processed; try again shortly.",
                                             retry_after=1) from None
     if check.outcome is CredentialOutcome.OK:
-        # Nothing to clear when the name had no failures a moment ago: no write on the usual sign-in. A
-        # failure recorded concurrently in between then stays counted (the safe side).
+        # Nothing to clear when the name had no failures here a moment ago and this location's familiarity
+        # is fresh: no write on the usual sign-in. A failure recorded concurrently in between then stays
+        # counted (the safe side).
         if not seen or seen[-1].episode:
-            lockout.record_success(name)
+            lockout.record_success(name, ip=ip)
         state.user = check.user
         state.claims["objectId"] = str(check.user.object_id)
         state.claims["signInName"] = name

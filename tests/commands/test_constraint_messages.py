@@ -80,6 +80,10 @@ CASES = {
         "'Federated identity with this Issuer and Subject already exists.'"),
     "federated_identity_not_blank": NotFromInput(
         "written only by the user admin's inline, whose issuer and subject are required fields"),
+    # accounts.SignInThrottle
+    "sign_in_throttle_name_location": NotFromInput(
+        "rows are written only by accounts.lockout, with keyed hashes it computes and INSERT ... ON CONFLICT "
+        "DO NOTHING"),
     # applications.Application
     "application_client_id_uuid": Fails(("registerapp", "X", "--client-id", "12"), "Client id must be a UUID such as"),
     "application_app_id_uri_unique_ci": Fails(("registerapp", "X", "--app-id-uri", API_URI.upper()),

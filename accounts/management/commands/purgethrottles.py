@@ -1,7 +1,8 @@
 """`manage.py purgethrottles [--older-than-hours N]`: prune stale smart-lockout rows.
 
 Every failed sign-in for a new name, existing or not, creates a row; run this from cron (hourly) so a
-guessing campaign over random names does not grow the table without bound. Lockouts in force stay.
+guessing campaign over random names does not grow the table without bound. Lockouts in force stay, and so
+do networks a name signed in from within LOCKOUT_FAMILIAR_DAYS (accounts/lockout.py).
 """
 
 from datetime import timedelta
@@ -15,7 +16,7 @@ from identity.management.base import Output, TrustframeCommand
 
 
 class Command(TrustframeCommand):
-    help = "Delete smart-lockout rows with no lock in force and no failure for a while."
+    help = "Delete smart-lockout rows with no lock in force, no failure for a while and no familiar network."
 
     def add_command_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than-hours", type=int, default=24, help="Default 24.")

@@ -49,6 +49,8 @@ class B2CGrantMixin:
         self.request_validator.validate_grant_type(request.client_id, self.grant_type, request.client, request)
 
     def _finished(self, request, exc: OAuth2Error | None) -> None:
+        if isinstance(exc, errors.RateLimited):
+            return  # as the view's 429s: a flood must not become a flood of sign-in records
         context = context_of(request)
         user = getattr(request, "user", None) or getattr(exc, "user", None)
         token = getattr(request, "refresh_token_instance", None)
