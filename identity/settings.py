@@ -272,7 +272,10 @@ OAUTH2_PROVIDER = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A client's mistake (a bad Host header, a body in another charset: Django logs them with a traceback)
+    # is one line; server errors keep theirs (identity/logs.py).
+    "filters": {"client_error_one_line": {"()": "identity.logs.ClientErrorOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_error_one_line"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
         # oauthlib logs issued tokens at DEBUG: never let it below INFO.
