@@ -24,11 +24,13 @@ from audit.admin_filters import (
     GRANT_LABELS,
     AppFilter,
     GrantFilter,
+    IpFilter,
     ResultFilter,
     TimeRangeFilter,
     UserFilter,
     describe_filters,
 )
+from audit.admin_lookups import StrictLookupsMixin
 from audit.chart import sign_in_chart
 from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
@@ -38,7 +40,7 @@ from identity.admin_display import header, moment_html
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(StrictLookupsMixin, ReadOnlyAdmin):
     list_display = ["time", "actor_label", "action", "target_type", "target_repr"]
     list_filter = ["created_at", "action", "target_type"]
     search_fields = ["actor_label", "action", "target_repr", "target_id"]
@@ -73,11 +75,12 @@ def _admin_url(name: str, pk: object) -> str | None:
 
 
 @admin.register(SignInEvent)
-class SignInEventAdmin(ReadOnlyAdmin):
+class SignInEventAdmin(StrictLookupsMixin, ReadOnlyAdmin):
     change_list_template = "admin/audit/signinevent/change_list.html"
     # The key columns only, to fit at 1366 px; the grant type is a filter, and on each event's page.
     list_display = ["time", "who", "app", "result", "reason", "ip"]
-    list_filter = [ResultFilter, UserFilter, AppFilter, TimeRangeFilter, GrantFilter, "result_code", "policy_id"]
+    list_filter = [ResultFilter, UserFilter, AppFilter, TimeRangeFilter, IpFilter, GrantFilter, "result_code",
+                   "policy_id"]
     list_select_related = ["user"]
     search_fields = ["sign_in_name", "client_id", "ip_address", "result_code", "error", "failure_reason", "policy_id"]
     search_help_text = "Sign-in name, client id, IP address, error code or text, policy."
