@@ -35,6 +35,7 @@ from audit.chart import sign_in_chart
 from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
 from audit.selectors import with_app
+from audit.unknown_names import hide_sign_in_name, is_hidden, short_form
 from identity.admin import ReadOnlyAdmin
 from identity.admin_display import header, moment_html
 
@@ -83,7 +84,8 @@ class SignInEventAdmin(StrictLookupsMixin, ReadOnlyAdmin):
                    "policy_id"]
     list_select_related = ["user"]
     search_fields = ["sign_in_name", "client_id", "ip_address", "result_code", "error", "failure_reason", "policy_id"]
-    search_help_text = "Sign-in name, client id, IP address, error code or text, policy."
+    search_help_text = ("Sign-in name (also one that matches no user, kept hidden), client id, IP address, error code "
+                        "or text, policy.")
     date_hierarchy = "created_at"
     # No COUNT(*) of the whole table beside the filtered count: the log only grows.
     show_full_result_count = False
@@ -93,6 +95,13 @@ class SignInEventAdmin(StrictLookupsMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SignInEvent]:
         return with_app(super().get_queryset(request))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Also the attempts on the searched name when it matches no user: stored only as its keyed hash."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            results |= queryset.filter(sign_in_name=hide_sign_in_name(search_term))
+        return results, duplicates
 
     @admin.display(description=header("Time", "When the token request was answered"), ordering="created_at")
     def time(self, obj: SignInEvent) -> str:
@@ -107,6 +116,11 @@ class SignInEventAdmin(StrictLookupsMixin, ReadOnlyAdmin):
             if url:
                 return format_html('<a class="tf-cut" href="{}" title="{}">{}</a>', url, title, text)
             return format_html('<span class="tf-cut" title="{}">{}</span>', title, text)
+        if is_hidden(obj.sign_in_name):
+            return format_html('<span class="tf-cut" title="{}: a sign-in name no account has, kept only as a keyed '
+                               'hash (it may be a mistyped password); the same name typed again shows the same #. '
+                               'Search for a name to find its attempts.">{}</span>',
+                               obj.sign_in_name, short_form(obj.sign_in_name))
         if obj.sign_in_name:
             return format_html('<span class="tf-cut" title="{}: no account has this sign-in name">{}</span>',
                                obj.sign_in_name, obj.sign_in_name)
