@@ -9,6 +9,7 @@ is server-rendered SVG (no scripts, no CDN) over whatever the filters and search
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
@@ -34,6 +35,7 @@ from audit.admin_lookups import StrictLookupsMixin
 from audit.chart import sign_in_chart
 from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
+from audit.retention import oldest_beyond_retention
 from audit.selectors import with_app
 from audit.unknown_names import hide_sign_in_name, is_hidden, short_form
 from identity.admin import ReadOnlyAdmin
@@ -202,4 +204,6 @@ class SignInEventAdmin(StrictLookupsMixin, ReadOnlyAdmin):
                 reverse("admin:audit_signinevent_export") + changelist.get_query_string()
             )
             response.context_data["export_max_rows"] = EXPORT_MAX_ROWS
+            response.context_data["retention_days"] = settings.SIGN_IN_EVENTS_RETENTION_DAYS
+            response.context_data["purge_overdue"] = oldest_beyond_retention(settings.SIGN_IN_EVENTS_RETENTION_DAYS)
         return response

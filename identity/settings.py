@@ -34,6 +34,7 @@ env = environ.FileAwareEnv(
     TOKEN_PARAMETER_MAX_LENGTH=(int, 8192),
     DIRECTORY_CACHE_SECONDS=(float, 1.0),
     SIGN_IN_EVENTS_FLUSH_SECONDS=(float, 1.0),
+    SIGN_IN_EVENTS_RETENTION_DAYS=(int, 30),
     DATABASE_PREPARED_STATEMENTS=(bool, True),
     SECURE_SSL_REDIRECT=(bool, None),
     SECURE_HSTS_SECONDS=(int, None),
@@ -106,6 +107,11 @@ DIRECTORY_CACHE_SECONDS = env("DIRECTORY_CACHE_SECONDS")
 # Sign-in events are written in batches this often by a background thread of each process, off the
 # token request's path (audit/sign_in_buffer.py); 0 = written during the request.
 SIGN_IN_EVENTS_FLUSH_SECONDS = env("SIGN_IN_EVENTS_FLUSH_SECONDS")
+# Sign-in events older than this are deleted by `manage.py purgesigninevents` (daily cron; audit/retention.py);
+# 0 = kept forever.
+SIGN_IN_EVENTS_RETENTION_DAYS = env("SIGN_IN_EVENTS_RETENTION_DAYS")
+if SIGN_IN_EVENTS_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("SIGN_IN_EVENTS_RETENTION_DAYS must be 0 (keep forever) or a number of days.")
 
 DATABASES = {"default": env.db_url_config(
     env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}"

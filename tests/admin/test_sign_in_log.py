@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import User
@@ -345,3 +346,17 @@ def test_searching_a_name_finds_its_hidden_attempts(admin, user):
     assert listed(admin.get(LIST, {"q": " Bob.Typo "})) == [event.pk]
     assert len(listed(admin.get(LIST, {"q": "unknown name #"}))) == 2
     assert len(listed(admin.get(LIST, {"q": "alice"}))) == 1
+
+
+# --- retention (issue 18 item 9) ----------------------------------------------------------------------------
+
+
+def test_the_log_says_how_long_events_are_kept_and_when_the_daily_purge_is_not_running(admin, settings):
+    record(at=timezone.now() - timedelta(days=2))
+    assert "Sign-in events are kept 30 days" in page(admin.get(LIST))
+    assert "running daily?" not in page(admin.get(LIST))
+    record(at=timezone.now() - timedelta(days=40))
+    assert re.search(r"but the oldest is from \d{4}-\d\d-\d\d: is\s+<code>manage.py purgesigninevents</code> "
+                     r"running daily\?", page(admin.get(LIST)))
+    settings.SIGN_IN_EVENTS_RETENTION_DAYS = 0
+    assert "Sign-in events are kept forever" in page(admin.get(LIST))
