@@ -30,6 +30,11 @@ def refuse(request: HttpRequest, message: str) -> NoReturn:
     raise RefusedLookup(message)
 
 
+def not_a_filter(parameter: str) -> str:
+    return (f"'{echo(parameter)}' is not a filter of this list: use the filters on the right or the search box. "
+            "The list is shown unfiltered.")
+
+
 def _drill_down_bounds(year: str, month: str | None, day: str | None) -> tuple[datetime, datetime]:
     """The range the date drill-down selects, as Django computes it; ValueError/OverflowError if none."""
     start = datetime(int(year), int(month or 1), int(day or 1))
@@ -53,8 +58,7 @@ class StrictChangeList(ChangeList):
         own = {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"} if drilled else set()
         unknown = sorted(set(remaining) - own)
         if unknown:
-            refuse(request, f"'{echo(unknown[0])}' is not a filter of this list: use the filters on the right or "
-                            "the search box. The list is shown unfiltered.")
+            refuse(request, not_a_filter(unknown[0]))
         return filter_specs, has_filters, remaining, duplicates, active
 
     def _check_drill_down(self, request: HttpRequest) -> None:
@@ -81,8 +85,7 @@ class StrictLookupsMixin:
         # Django's own rule (no filtering through relations the list does not offer), as a message instead
         # of a bare 400.
         if not super().lookup_allowed(lookup, value, request):
-            refuse(request, f"'{echo(lookup)}' is not a filter of this list: use the filters on the right or the "
-                            "search box. The list is shown unfiltered.")
+            refuse(request, not_a_filter(lookup))
         return True
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
