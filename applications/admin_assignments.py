@@ -64,7 +64,10 @@ class AppRoleAssignmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = AppRoleAssignmentForm
     list_display = ["user", "api", "role", "role_display_name", "in_tokens", "created_at", "created_by_label"]
     list_select_related = ["user", "app_role__application"]
-    list_filter = [("app_role__application", admin.RelatedOnlyFieldListFilter)]
+    # The user filter also takes the user page's "App roles" link (?user__id__exact=): every admin list
+    # refuses a query parameter none of its filters offers (identity/admin_lookups.py).
+    list_filter = [("app_role__application", admin.RelatedOnlyFieldListFilter),
+                   ("user", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__email", "user__display_name", "app_role__value",
                      "app_role__application__name", "app_role__application__client_id"]
     autocomplete_fields = ["user"]

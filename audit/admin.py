@@ -9,6 +9,7 @@ is server-rendered SVG (no scripts, no CDN) over whatever the filters and search
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
@@ -24,6 +25,7 @@ from audit.admin_filters import (
     GRANT_LABELS,
     AppFilter,
     GrantFilter,
+    IpFilter,
     ResultFilter,
     TimeRangeFilter,
     UserFilter,
@@ -32,7 +34,9 @@ from audit.admin_filters import (
 from audit.chart import sign_in_chart
 from audit.export import EXPORT_MAX_ROWS, csv_response
 from audit.models import AuditEvent, SignInEvent
+from audit.retention import oldest_beyond_retention
 from audit.selectors import with_app
+from audit.unknown_names import hide_sign_in_name, is_hidden, short_form
 from identity.admin import ReadOnlyAdmin
 from identity.admin_display import header, moment_html
 
@@ -77,10 +81,12 @@ class SignInEventAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/signinevent/change_list.html"
     # The key columns only, to fit at 1366 px; the grant type is a filter, and on each event's page.
     list_display = ["time", "who", "app", "result", "reason", "ip"]
-    list_filter = [ResultFilter, UserFilter, AppFilter, TimeRangeFilter, GrantFilter, "result_code", "policy_id"]
+    list_filter = [ResultFilter, UserFilter, AppFilter, TimeRangeFilter, IpFilter, GrantFilter, "result_code",
+                   "policy_id"]
     list_select_related = ["user"]
     search_fields = ["sign_in_name", "client_id", "ip_address", "result_code", "error", "failure_reason", "policy_id"]
-    search_help_text = "Sign-in name, client id, IP address, error code or text, policy."
+    search_help_text = ("Sign-in name (also one that matches no user, kept hidden), client id, IP address, error code "
+                        "or text, policy.")
     date_hierarchy = "created_at"
     # No COUNT(*) of the whole table beside the filtered count: the log only grows.
     show_full_result_count = False
@@ -90,6 +96,13 @@ class SignInEventAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SignInEvent]:
         return with_app(super().get_queryset(request))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """Also the attempts on the searched name when it matches no user: stored only as its keyed hash."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            results |= queryset.filter(sign_in_name=hide_sign_in_name(search_term))
+        return results, duplicates
 
     @admin.display(description=header("Time", "When the token request was answered"), ordering="created_at")
     def time(self, obj: SignInEvent) -> str:
@@ -106,6 +119,11 @@ class SignInEventAdmin(ReadOnlyAdmin):
             if url:
                 return format_html('<a class="tf-cut" href="{}" title="{}">{}</a>', url, title, text)
             return format_html('<span class="tf-cut" title="{}">{}</span>', title, text)
+        if is_hidden(obj.sign_in_name):
+            return format_html('<span class="tf-cut" title="{}: a sign-in name no account has, kept only as a keyed '
+                               'hash (it may be a mistyped password); the same name typed again shows the same #. '
+                               'Search for a name to find its attempts.">{}</span>',
+                               obj.sign_in_name, short_form(obj.sign_in_name))
         if obj.sign_in_name:
             return format_html('<span class="tf-cut" title="{}: no account has this sign-in name">{}</span>',
                                obj.sign_in_name, obj.sign_in_name)
@@ -187,4 +205,6 @@ class SignInEventAdmin(ReadOnlyAdmin):
                 reverse("admin:audit_signinevent_export") + changelist.get_query_string()
             )
             response.context_data["export_max_rows"] = EXPORT_MAX_ROWS
+            response.context_data["retention_days"] = settings.SIGN_IN_EVENTS_RETENTION_DAYS
+            response.context_data["purge_overdue"] = oldest_beyond_retention(settings.SIGN_IN_EVENTS_RETENTION_DAYS)
         return response

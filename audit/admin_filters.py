@@ -5,8 +5,7 @@ They parse and apply through audit.selectors, the code path `manage.py signins` 
 not parse is refused with its one-line message (and the list shown unfiltered), never silently ignored.
 """
 
-from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,14 +13,14 @@ from django.http import HttpRequest
 from audit.selectors import FAILURE, SUCCESS, SignInFilter, sign_in_events
 from audit.sign_in_buffer import ADMIN_GRANT_TYPE
 from identity.admin_display import moment_text
+from identity.admin_lookups import refuse
 
 GRANT_LABELS = {"password": "ROPC", "refresh_token": "Refresh", "client_credentials": "Client credentials",
                 ADMIN_GRANT_TYPE: "Admin sign-in"}
 
 
 def _refuse(request: HttpRequest, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
-    raise IncorrectLookupParameters(exc)
+    refuse(request, " ".join(exc.messages))
 
 
 class InputFilter(admin.ListFilter):
@@ -92,6 +91,11 @@ class TimeRangeFilter(InputFilter):
         since, until = self.criteria.since, self.criteria.until
         parts = (f"from {moment_text(since)}" if since else "", f"until {moment_text(until)}" if until else "")
         return " ".join(part for part in parts if part)
+
+
+class IpFilter(InputFilter):
+    title = "IP address"
+    parameters = (("ip_address", "IP address", "203.0.113.9 or 2001:db8::1"),)
 
 
 class ResultFilter(admin.SimpleListFilter):

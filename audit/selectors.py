@@ -6,6 +6,7 @@ URI or name, "success"/"failure", ISO dates) into criteria, or a ValidationError
 token endpoint writes only what the request named.
 """
 
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -34,15 +35,18 @@ class SignInFilter:
     succeeded: bool | None = None
     since: datetime | None = None
     until: datetime | None = None
+    ip_address: str | None = None
 
     @classmethod
     def parse(
-        cls, *, user: str = "", app: str = "", result: str = "", since: str = "", until: str = ""
+        cls, *, user: str = "", app: str = "", result: str = "", since: str = "", until: str = "",
+        ip_address: str = "",
     ) -> "SignInFilter":
         criteria = cls(
             user=user_get(user) if user.strip() else None,
             client_ids=app_client_ids(app) if app.strip() else None,
             succeeded=parse_result(result) if result.strip() else None,
+            ip_address=parse_ip(ip_address) if ip_address.strip() else None,
             since=parse_moment(since, name="since") if since.strip() else None,
             until=parse_moment(until, name="until", end_of_day=True) if until.strip() else None,
         )
@@ -62,6 +66,8 @@ def sign_in_events(criteria: SignInFilter, queryset: QuerySet[SignInEvent] | Non
         events = events.filter(client_id__in=criteria.client_ids)
     if criteria.succeeded is not None:
         events = events.filter(succeeded=criteria.succeeded)
+    if criteria.ip_address is not None:
+        events = events.filter(ip_address=criteria.ip_address)
     if criteria.since is not None:
         events = events.filter(created_at__gte=criteria.since)
     if criteria.until is not None:
@@ -101,6 +107,16 @@ def parse_result(value: str) -> bool:
     if value not in RESULTS:
         raise ValidationError(f"Unknown result '{value}': use {' or '.join(RESULTS)}.", code="bad_result")
     return value == SUCCESS
+
+
+def parse_ip(value: str) -> str:
+    """One IP address, normalised as the log keeps it (IPv6 compressed, lower-case)."""
+    value = value.strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValidationError(f"'{value[:64]}' is not an IP address: give one such as 203.0.113.9 or 2001:db8::1.",
+                              code="bad_ip") from None
 
 
 def parse_moment(value: str, *, name: str, end_of_day: bool = False) -> datetime:

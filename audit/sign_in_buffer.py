@@ -34,9 +34,11 @@ from django.db import (
 )
 from django.db.models import Q
 
+from accounts.models import AdminAccount
 from accounts.selectors import directory_users
 from accounts.sign_in_names import is_email, normalize_sign_in_name
 from audit.models import SignInEvent
+from audit.unknown_names import hide_sign_in_name
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,9 @@ class SignInRecord:
     error: str = ""
     result_code: str = ""
     failure_reason: str = ""
+    # Not a column: the writer has looked its name up (user found, or the name hidden), once only, so a
+    # batch written again after a database error is not hashed twice.
+    named: bool = False
 
 
 class SignInEventBuffer:
@@ -176,30 +181,44 @@ class SignInEventBuffer:
 
 @cache
 def _columns() -> list[str]:
-    return [SignInEvent._meta.get_field(f.name).column for f in fields(SignInRecord)]
+    return [SignInEvent._meta.get_field(f.name).column for f in fields(SignInRecord) if f.name != "named"]
 
 
 def _name_users(events: list[SignInRecord]) -> None:
     """Password attempts refused before any account was read (smart lockout, a client not allowed ROPC,
     a wrong password) get the user their sign-in name belongs to, so that a user's sign-in activity is
-    one indexed filter. Read here, by the writer, in one query per batch: the request never waits for it."""
-    # Admin sign-ins name an admin account or none: never a directory user of the same name.
-    unnamed = [e for e in events if e.user_id is None and e.sign_in_name and e.grant_type != ADMIN_GRANT_TYPE]
-    if not unnamed:
-        return
-    names = {normalize_sign_in_name(e.sign_in_name) for e in unnamed} - {""}
+    one indexed filter; a name that belongs to no account is kept only as a keyed hash (audit.unknown_names:
+    it may be a mistyped password). Admin sign-ins are looked up among admin accounts, every other attempt
+    among directory users: never the one for the other. Read here, by the writer, in one query per kind
+    and batch: the request never waits for it."""
+    unnamed = [e for e in events if not e.named and e.user_id is None and e.sign_in_name]
+    for staff in (False, True):
+        batch = [e for e in unnamed if (e.grant_type == ADMIN_GRANT_TYPE) == staff]
+        if not batch:
+            continue
+        owners = _owners({normalize_sign_in_name(e.sign_in_name) for e in batch} - {""}, staff=staff)
+        for event in batch:
+            event.user_id = owners.get(normalize_sign_in_name(event.sign_in_name))
+            if event.user_id is None:
+                event.sign_in_name = hide_sign_in_name(event.sign_in_name)
+    for event in events:  # only once the lookup has answered: a batch put back is looked up again
+        event.named = True
+
+
+def _owners(names: set[str], *, staff: bool = False) -> dict[str, int]:
+    """The accounts these normalised sign-in names belong to, by name: directory users, or admin accounts."""
     emails = [n for n in names if is_email(n)]
     usernames = [n for n in names if not is_email(n)]
     owners: dict[str, int] = {}
     for start in range(0, max(len(emails), len(usernames)), NAME_CHUNK):
-        # Directory users only: an admin account may have the same name and never signs in to apps.
-        rows = directory_users().filter(
+        # One kind of account: an admin and a directory user may share a name.
+        accounts = AdminAccount.objects.all() if staff else directory_users()
+        rows = accounts.filter(
             Q(email__in=emails[start:start + NAME_CHUNK]) | Q(username__in=usernames[start:start + NAME_CHUNK])
         ).values_list("pk", "username", "email")
         for pk, username, email in rows:
             owners.update({name: pk for name in (username, email) if name})
-    for event in unnamed:
-        event.user_id = owners.get(normalize_sign_in_name(event.sign_in_name))
+    return owners
 
 
 def _write(events: list[SignInRecord]) -> None:

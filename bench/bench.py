@@ -1106,8 +1106,10 @@ def main() -> int:
             if job.returncode != 0:
                 raise RuntimeError(f"{name} failed:\n{out[-3000:]}")
         if tf_env:
+            # demotenant refuses outside DEBUG (it prints credentials); the servers run with DEBUG off.
             out = run_checked([str(MAIN_PY), "manage.py", "demotenant", "--credentials-file",
-                               str(workdir / "demo-credentials.json"), "--json"], tf_env, REPO, "demotenant")
+                               str(workdir / "demo-credentials.json"), "--json"], tf_env | {"DEBUG": "true"}, REPO,
+                              "demotenant")
             creds = last_json(out)
             creds["mint_password"] = "Mint-" + secrets.token_urlsafe(16)
             tf_creds_file.write_text(json.dumps(creds))

@@ -13,12 +13,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from identity.admin_display import header
+from identity.admin_lookups import StrictLookupsMixin
 from identity.keys.models import SigningKey
 from identity.keys.services import signing_key_rotate
 from identity.tenant import Tenant, tenant_id, tenant_name
 
 
-class ServiceErrorsMixin:
+class ServiceErrorsMixin(StrictLookupsMixin):
     """Turns a service's ValidationError raised while saving into a message instead of a 500.
 
     Forms validate first, so this only catches what changed between validation and save (a
@@ -76,7 +77,7 @@ def reposted_fields(request: HttpRequest, drop: Iterable[str] = ("csrfmiddleware
     return [(name, value) for name in request.POST if name not in dropped for value in request.POST.getlist(name)]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(StrictLookupsMixin, admin.ModelAdmin):
     """Records kept by the system: viewable, never added, edited or deleted through the admin."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

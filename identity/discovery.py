@@ -114,7 +114,10 @@ def discovery_document(policy: Policy) -> dict:
         "introspection_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
         "response_types_supported": list(RESPONSE_TYPES),
         "scopes_supported": list(SCOPES),
-        "subject_types_supported": ["pairwise"],
+        # "public" (OIDC Discovery §3, Core §8): `sub` is the user's object id for every client. B2C's own
+        # metadata says "pairwise" though its user flows issue the object id too; a relying party that
+        # trusted "pairwise" to keep users unlinkable across apps would be misled, and MSAL ignores the field.
+        "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),

@@ -41,6 +41,7 @@ env = environ.FileAwareEnv(
     TOKEN_PARAMETER_MAX_LENGTH=(int, 8192),
     DIRECTORY_CACHE_SECONDS=(float, 1.0),
     SIGN_IN_EVENTS_FLUSH_SECONDS=(float, 1.0),
+    SIGN_IN_EVENTS_RETENTION_DAYS=(int, 30),
     DATABASE_PREPARED_STATEMENTS=(bool, True),
     SECURE_SSL_REDIRECT=(bool, None),
     SECURE_HSTS_SECONDS=(int, None),
@@ -132,6 +133,11 @@ DIRECTORY_CACHE_SECONDS = env("DIRECTORY_CACHE_SECONDS")
 # Sign-in events are written in batches this often by a background thread of each process, off the
 # token request's path (audit/sign_in_buffer.py); 0 = written during the request.
 SIGN_IN_EVENTS_FLUSH_SECONDS = env("SIGN_IN_EVENTS_FLUSH_SECONDS")
+# Sign-in events older than this are deleted by `manage.py purgesigninevents` (daily cron; audit/retention.py);
+# 0 = kept forever.
+SIGN_IN_EVENTS_RETENTION_DAYS = env("SIGN_IN_EVENTS_RETENTION_DAYS")
+if SIGN_IN_EVENTS_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("SIGN_IN_EVENTS_RETENTION_DAYS must be 0 (keep forever) or a number of days.")
 
 DATABASES = {"default": env.db_url_config(
     env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'trustframe.sqlite3'}"
@@ -309,7 +315,10 @@ OAUTH2_PROVIDER = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A client's mistake (a bad Host header, a body in another charset: Django logs them with a traceback)
+    # is one line; server errors keep theirs (identity/logs.py).
+    "filters": {"client_error_one_line": {"()": "identity.logs.ClientErrorOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_error_one_line"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
         # oauthlib logs issued tokens at DEBUG: never let it below INFO.

@@ -1,9 +1,15 @@
-"""Signing-key rotation (SPEC §3): a new active key; old ones stay published until their tokens expire."""
+"""Signing-key rotation (SPEC §3): a new active key; old ones stay published until their tokens expire.
+
+In an emergency (a private key leaked) a key is withdrawn instead: out of the JWKS at once, so tokens it
+signed stop validating, with a new active key in the same transaction when it was the active one.
+"""
 
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
@@ -39,20 +45,59 @@ def signing_key_ensure(*, actor: Actor) -> SigningKey:
 
 
 def _create_active_key(*, actor: Actor, key_size: int, retiring: list[SigningKey]) -> SigningKey:
-    private_key = crypto.generate_rsa_private_key(key_size)
-    kid, public_jwk = crypto.public_jwk_for(private_key)
     now = timezone.now()
     SigningKey.objects.filter(pk__in=[k.pk for k in retiring]).update(
         active=False, retired_at=now, published_until=now + RETIRED_KEY_PUBLISHED_FOR
     )
-    key = SigningKey.objects.create(
+    key = _new_active_key(key_size, now)
+    audit_record(actor=actor, action="signing_key.rotate", target=key, details={
+        "kid": key.kid, "retired": [k.kid for k in retiring],
+    })
+    return key
+
+
+def _new_active_key(key_size: int, now: datetime) -> SigningKey:
+    private_key = crypto.generate_rsa_private_key(key_size)
+    kid, public_jwk = crypto.public_jwk_for(private_key)
+    return SigningKey.objects.create(
         kid=kid, key_size=key_size, public_jwk=public_jwk, active=True, created_at=now,
         private_key_encrypted=crypto.encrypt_private_pem(crypto.private_key_to_pem(private_key)),
     )
-    audit_record(actor=actor, action="signing_key.rotate", target=key, details={
-        "kid": kid, "retired": [k.kid for k in retiring],
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    withdrawn: SigningKey
+    replacement: SigningKey | None  # the new active key, made because the withdrawn one was active
+    changed: bool  # False: the key was no longer published, nothing was done
+
+
+@transaction.atomic
+def signing_key_withdraw(*, actor: Actor, kid: str, key_size: int = crypto.RSA_KEY_SIZE) -> Withdrawal:
+    """Withdraw a (compromised) key from the JWKS now, not when its tokens expire: tokens it signed stop
+    validating wherever the JWKS is read. The active key is replaced by a new one in the same transaction,
+    and nothing signs with the withdrawn key again (it is no longer a signing candidate, even during the
+    window after a rotation). Every process sees it within DIRECTORY_CACHE_SECONDS (the save stamps the
+    directory); a resource server that cached our JWKS may accept its tokens until that copy expires."""
+    kid = kid.strip()
+    keys = {key.kid: key for key in SigningKey.objects.select_for_update().order_by("pk")}
+    key = keys.get(kid)
+    if key is None:
+        raise ValidationError(f"No signing key has the kid '{kid[:64]}'.", code="unknown_key")
+    now = timezone.now()
+    if not key.is_published:
+        return Withdrawal(withdrawn=key, replacement=None, changed=False)
+    if not key.active and not any(k.active for k in keys.values()):
+        raise ValidationError(f"Withdrawing {kid} would leave the tenant without an active signing key: run "
+                              "`manage.py rotatekeys` first, then withdraw it.", code="no_active_key")
+    was_active = key.active
+    key.active, key.retired_at, key.published_until = False, key.retired_at or now, now
+    key.save(update_fields=["active", "retired_at", "published_until"])  # post_save stamps the directory
+    replacement = _new_active_key(key_size, now) if was_active else None
+    audit_record(actor=actor, action="signing_key.withdraw", target=key, details={
+        "kid": kid, "was_active": was_active, "new_active_kid": replacement.kid if replacement else None,
     })
-    return key
+    return Withdrawal(withdrawn=key, replacement=replacement, changed=True)
 
 
 FIRST_KEY_ATTEMPTS = 3

@@ -8,6 +8,7 @@ would say Bearer). Before oauthlib sees the request, this view refuses what RFC 
 oauthlib lets through: other content types, repeated parameters, parameters in the query string.
 """
 
+import codecs
 import json
 import logging
 from dataclasses import dataclass
@@ -90,6 +91,20 @@ def policy_from_query(request: HttpRequest) -> str | None:
     return query if query and "=" not in query and "&" not in query else None
 
 
+def charset_refusal(request: HttpRequest) -> Reply | None:
+    """A form body is UTF-8 (RFC 6749 Appendix B). Checked before anything reads the query or the body:
+    Django decodes the query string in the declared charset, and reading the body of another charset
+    raises BadRequest, which under DEBUG becomes a 500 (the debug page reads the body again)."""
+    charset = request.encoding  # set by Django from the charset parameter, when Python knows that codec
+    if charset is None or charset.lower() == "utf-8":
+        return None
+    if codecs.lookup(charset).name == "utf-8":
+        request.encoding = "utf-8"  # "utf8", "UTF_8": the same codec under another name
+        return None
+    return token_error(400, "invalid_request", f"The request body must be UTF-8 {FORM}; charset={echo(charset)} "
+                       "is not accepted.")
+
+
 def refusal(request: HttpRequest, policy_in_query: bool) -> Reply | None:
     """RFC 6749 §3.2 / §3.1 rules that oauthlib does not enforce for us, and size limits."""
     try:
@@ -162,6 +177,9 @@ class OAuthEndpointView(View):
             return DATABASE_UNAVAILABLE_REPLY
 
     def answer(self, request: HttpRequest, tenant: str, policy: str | None) -> Reply:
+        error = charset_refusal(request)
+        if error is not None:
+            return self.refused_early(request, echo(policy or "")[:128], error)
         policy_id = policy or policy_from_query(request)
         try:
             found = find_policy(tenant, policy_id)

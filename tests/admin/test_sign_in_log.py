@@ -3,21 +3,25 @@ refusal, filters by user, app, result and time range, CSV export, and a chart th
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import User
 from audit import export
 from audit.admin import app_sign_ins_url, sign_in_activity_url
 from audit.models import SignInEvent
+from audit.unknown_names import hide_sign_in_name
 from tests.conftest import ACTOR
 
 pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§6")]
@@ -304,3 +308,55 @@ def test_the_export_needs_permission_to_view_the_log(client, db):
     staff = User.objects.get(pk=staff.pk)
     client.force_login(staff)
     assert client.get(EXPORT).status_code == 200
+
+
+# --- names that match no user (issue 18 item 9) ---------------------------------------------------------
+
+
+def attempted(name: str, user=None) -> None:
+    """A refused password attempt recorded as the token endpoint records it (the writer decides the name)."""
+    from identity.oauth.signals import TokenOutcome, token_request_finished
+
+    token_request_finished.send(sender=None, outcome=TokenOutcome(
+        grant_type="password", client_id="", policy_id="B2C_1_ROPC_Auth", user_id=user.pk if user else None,
+        sign_in_name=name, client_ip="203.0.113.9", error="invalid_grant", b2c_code="AADB2C90225",
+        detail="Unknown sign-in name.",
+    ))
+
+
+def test_a_name_that_matches_no_user_shows_as_its_hash_in_the_log_the_export_and_the_command(admin, user):
+    typed = "MyPassw0rd!"
+    attempted(typed)
+    attempted("ALICE")
+    hidden = hide_sign_in_name(typed)
+    body = page(admin.get(LIST))
+    assert f">{hidden[:22]}…</span>" in body and "MyPassw0rd" not in body
+    assert [row["sign-in name"] for row in rows(admin.get(EXPORT))] == ["ALICE", hidden]
+    out = io.StringIO()
+    call_command("signins", "--json", stdout=out)
+    assert [e["signInName"] for e in json.loads(out.getvalue())["events"]] == ["ALICE", hidden]
+    assert listed(admin.get(LIST, {"user": "alice"})) == [SignInEvent.objects.get(sign_in_name="ALICE").pk]
+
+
+def test_searching_a_name_finds_its_hidden_attempts(admin, user):
+    attempted("bob.typo")
+    attempted("Someone-Else")
+    attempted("alice")
+    event = SignInEvent.objects.get(sign_in_name=hide_sign_in_name("bob.typo"))
+    assert listed(admin.get(LIST, {"q": " Bob.Typo "})) == [event.pk]
+    assert len(listed(admin.get(LIST, {"q": "unknown name #"}))) == 2
+    assert len(listed(admin.get(LIST, {"q": "alice"}))) == 1
+
+
+# --- retention (issue 18 item 9) ----------------------------------------------------------------------------
+
+
+def test_the_log_says_how_long_events_are_kept_and_when_the_daily_purge_is_not_running(admin, settings):
+    record(at=timezone.now() - timedelta(days=2))
+    assert "Sign-in events are kept 30 days" in page(admin.get(LIST))
+    assert "running daily?" not in page(admin.get(LIST))
+    record(at=timezone.now() - timedelta(days=40))
+    assert re.search(r"but the oldest is from \d{4}-\d\d-\d\d: is\s+<code>manage.py purgesigninevents</code> "
+                     r"running daily\?", page(admin.get(LIST)))
+    settings.SIGN_IN_EVENTS_RETENTION_DAYS = 0
+    assert "Sign-in events are kept forever" in page(admin.get(LIST))

@@ -116,3 +116,33 @@ def test_rotatekeys_keeps_the_previous_key_published_until_its_tokens_expire(run
     assert retired["active"] is False
     expected = timezone.now() + RETIRED_KEY_PUBLISHED_FOR
     assert abs(datetime.fromisoformat(retired["published_until"]) - expected) < timedelta(minutes=1)
+
+
+def test_rotatekeys_retire_now_withdraws_the_active_key_and_says_what_signs_now(run):
+    compromised = run.json("rotatekeys")["kid"]
+    data = run.json("rotatekeys", "--retire-now", compromised)
+    active = SigningKey.objects.get(active=True)
+    assert data == {
+        "withdrawn_kid": compromised, "changed": True, "new_key": True, "kid": active.kid,
+        "key_size": active.key_size, "published_kids": [active.kid],
+        "published": [{"kid": active.kid, "active": True, "published_until": None}],
+    }
+    assert compromised not in {k["kid"] for k in jwks()["keys"]}
+    assert AuditEvent.objects.get(action="signing_key.withdraw").actor_label == "manage.py rotatekeys"
+    out = run("rotatekeys", "--retire-now", compromised)
+    assert out.startswith(f"Signing key {compromised} was no longer published: nothing changed.")
+
+
+def test_rotatekeys_retire_now_of_a_retired_key_keeps_the_active_one(run):
+    old = run.json("rotatekeys")["kid"]
+    active = run.json("rotatekeys")["kid"]
+    out = run("rotatekeys", "--retire-now", old)
+    assert out.startswith(f"Withdrew signing key {old} from the JWKS")
+    assert "New signing key" not in out
+    assert SigningKey.objects.get(active=True).kid == active
+    assert {k["kid"] for k in jwks()["keys"]} == {active}
+
+
+def test_rotatekeys_retire_now_of_an_unknown_kid_fails_and_changes_nothing(run):
+    run("rotatekeys")
+    assert run.fails("rotatekeys", "--retire-now", "no-such-kid") == "No signing key has the kid 'no-such-kid'."

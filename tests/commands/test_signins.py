@@ -55,6 +55,8 @@ def test_the_filters_are_the_admins(run, user, native_app, daemon_app):
         str(mine.pk)]
     assert len(run.json("signins", "--app", "Native app")["events"]) == 3
     assert len(run.json("signins", "--app", daemon_app.client_id, "--result", "success")["events"]) == 1
+    other_ip = record(ip_address="2001:db8::1")
+    assert ids(run.json("signins", "--ip", "2001:DB8:0::0001")) == [str(other_ip.pk)]
 
 
 def test_the_limit_keeps_the_newest_and_says_more_match(run):
@@ -82,6 +84,7 @@ def test_the_human_output_is_one_line_per_event(run, user, native_app):
     (["--result", "maybe"], "Unknown result 'maybe': use success or failure."),
     (["--since", "last week"], "'last week' is not a valid since: use an ISO 8601 date"),
     (["--limit", "0"], "--limit must be between 1 and 100000 (got 0)."),
+    (["--ip", "notanip"], "'notanip' is not an IP address: give one such as 203.0.113.9 or 2001:db8::1."),
 ])
 def test_bad_input_is_one_clear_line(run, args, message):
     assert run.fails("signins", *args).startswith(message)

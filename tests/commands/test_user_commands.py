@@ -1,9 +1,12 @@
 """createuser and revokesessions (SPEC §7)."""
 
+import json
 import uuid
 from datetime import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
@@ -17,18 +20,33 @@ USER_KEYS = {
 
 
 def test_createuser_prints_the_object_id_of_the_new_user(run):
-    out = run("createuser", "bob", "--password", DEMO_PASSWORD)
+    out = run("createuser", "bob", "--password-stdin", stdin=f"{DEMO_PASSWORD}\n")
     user = User.objects.get(username="bob")
     assert str(user.object_id) in out
     assert DEMO_PASSWORD not in out
     assert user.check_password(DEMO_PASSWORD)
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_password_on_the_command_line_still_works_with_a_warning_on_stderr(db, as_json):
+    """It shows in the process list and the shell history: say so, and point to --password-stdin."""
+    out, err = StringIO(), StringIO()
+    call_command("createuser", "bob", "--password", DEMO_PASSWORD, *(["--json"] if as_json else []),
+                 stdout=out, stderr=err)
+    assert User.objects.get(username="bob").check_password(DEMO_PASSWORD)
+    warning = json.loads(err.getvalue())["warning"] if as_json else err.getvalue()
+    assert "process list" in warning and "shell history" in warning and "--password-stdin" in warning
+    assert DEMO_PASSWORD not in err.getvalue()
+    assert not as_json or json.loads(out.getvalue())["has_password"] is True  # stdout stays one JSON object
+    if not as_json:
+        assert err.getvalue().startswith("Warning: ") and len(err.getvalue().strip().splitlines()) == 1
+
+
 def test_createuser_json_describes_the_user_with_every_flag(run):
     data = run.json(
-        "createuser", "Bob", "--email", "Bob@Contoso.test", "--password", DEMO_PASSWORD, "--given-name", "Bob",
+        "createuser", "Bob", "--email", "Bob@Contoso.test", "--password-stdin", "--given-name", "Bob",
         "--surname", "Builder", "--display-name", "Bob the Builder", "--mfa-required", "--password-expired",
-        "--disabled",
+        "--disabled", stdin=f"{DEMO_PASSWORD}\n",
     )
     assert set(data) == USER_KEYS
     user = User.objects.get(object_id=uuid.UUID(data["object_id"]))
@@ -53,7 +71,7 @@ def test_createuser_reads_the_password_from_one_line_of_stdin(run):
 
 
 def test_createuser_records_the_command_as_the_actor_and_no_password(run):
-    run("createuser", "erin", "--password", DEMO_PASSWORD)
+    run("createuser", "erin", "--password-stdin", stdin=f"{DEMO_PASSWORD}\n")
     event = AuditEvent.objects.get(action="user.create")
     assert event.actor_label == "manage.py createuser"
     assert DEMO_PASSWORD not in str(event.details)

@@ -3,12 +3,15 @@ endpoints that are served (SPEC §9; issue 17, items 5 and 6)."""
 
 from urllib.parse import urlsplit
 
+import jwt
 import pytest
 
+from applications import services as applications
 from identity.tenant import tenant_id
 from policies import services as policies
 from tests.conftest import ACTOR
 from tests.flows.conftest import BASE_URL, TENANT
+from tests.flows.token_helpers import post_token, ropc_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§2")]
 
@@ -37,9 +40,21 @@ def test_discovery_with_the_policy_in_the_path_has_b2c_fields(client, policy):
                                                            "private_key_jwt"]
     assert doc["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert doc["subject_types_supported"] == ["pairwise"]
+    assert doc["subject_types_supported"] == ["public"]
     assert {"openid", "offline_access", "profile"} <= set(doc["scopes_supported"])
     assert doc["response_types_supported"] == ["id_token", "token id_token"]  # ROPC's response_type values
+
+
+def test_subject_type_is_public_because_two_apps_get_the_same_sub_for_one_user(client, user, policy, signing_key):
+    """OIDC Discovery §3 / Core §8: "public" is the same `sub` for every client, which is what we issue."""
+    subjects = set()
+    for name in ("Native app one", "Native app two"):
+        app = applications.application_register(actor=ACTOR, name=name, public=True, ropc=True)
+        response = post_token(client, ropc_data(str(app.client_id), scope="openid"))
+        assert response.status_code == 200, response.content
+        subjects.add(jwt.decode(response.json()["id_token"], options={"verify_signature": False})["sub"])
+    assert subjects == {str(user.object_id)}
+    assert discovery(client).json()["subject_types_supported"] == ["public"]
 
 
 def test_discovery_with_the_policy_in_the_query_is_the_same_document(client, policy):

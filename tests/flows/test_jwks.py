@@ -3,8 +3,10 @@
 import json
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError
 from django.utils import timezone
 from jwcrypto import jwk, jwt
@@ -15,6 +17,7 @@ from identity.keys.selectors import active_signing_key
 from identity.keys.services import signing_key_ensure, signing_key_rotate
 from tests.conftest import ACTOR
 from tests.flows.conftest import TENANT
+from tests.flows.token_helpers import post_token, ropc_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.spec("SPEC.md", "§3")]
 
@@ -116,3 +119,25 @@ def test_an_empty_key_set_is_never_cached(client, policy, monkeypatch):
     response = client.get(JWKS_URL)
     assert response.json() == {"keys": []}
     assert response["Cache-Control"] == "no-store"
+
+
+def test_retire_now_withdraws_a_compromised_key_so_its_tokens_stop_validating(client, user, native_app, policy,
+                                                                             signing_key):
+    """`rotatekeys --retire-now KID`: the kid leaves the JWKS at once, tokens it signed no longer verify
+    against the JWKS, and new tokens are signed by the new active key."""
+    cid = str(native_app.client_id)
+    before = post_token(client, ropc_data(cid))
+    assert before.status_code == 200, before.content
+    old_token = before.json()["access_token"]
+    assert jwt.JWT(jwt=old_token, key=jwk.JWKSet.from_json(client.get(JWKS_URL).content), algs=["RS256"])
+
+    out = StringIO()
+    call_command("rotatekeys", "--retire-now", signing_key.kid, "--json", stdout=out)
+    new_kid = json.loads(out.getvalue())["kid"]
+
+    keyset = jwk.JWKSet.from_json(client.get(JWKS_URL).content)
+    assert kids(client.get(JWKS_URL)) == [new_kid] and signing_key.kid not in kids(client.get(JWKS_URL))
+    with pytest.raises(jwt.JWTMissingKey):
+        jwt.JWT(jwt=old_token, key=keyset, algs=["RS256"])
+    after = post_token(client, ropc_data(cid)).json()["access_token"]
+    assert jwt.JWT(jwt=after, key=keyset, algs=["RS256"]).token.jose_header["kid"] == new_kid

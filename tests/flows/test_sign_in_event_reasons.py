@@ -18,6 +18,7 @@ from accounts.models import FederatedIdentity, SignInThrottle
 from applications import services as applications
 from applications.models import RefreshToken
 from audit.models import SignInEvent
+from audit.unknown_names import hide_sign_in_name
 from policies import services as policies
 from policies.profiles import local_password
 from tests.conftest import ACTOR, DEMO_PASSWORD
@@ -282,6 +283,18 @@ def test_the_reason_tells_an_unknown_name_from_a_wrong_password_though_the_clien
     assert unknown.content == wrong.content
     reasons = list(SignInEvent.objects.order_by("id").values_list("failure_reason", flat=True))
     assert reasons == ["Unknown sign-in name.", "Wrong password."]
+
+
+def test_a_name_that_matches_no_user_is_recorded_only_as_its_hash_and_a_users_name_as_typed(client, w):
+    """A password typed into the user-name box must not land in the log (issue 18 item 9)."""
+    typed = "Correct-Horse-9-but-in-the-wrong-box"
+    ropc(client, w, username=typed, password=WRONG)
+    ropc(client, w, username=f" {typed.upper()} ", password=WRONG)
+    ropc(client, w, username="ALICE", password=WRONG)
+    events = list(SignInEvent.objects.order_by("id"))
+    assert [e.sign_in_name for e in events] == [hide_sign_in_name(typed)] * 2 + ["ALICE"]
+    assert [e.user_id for e in events] == [None, None, w.user_pk]
+    assert not SignInEvent.objects.filter(sign_in_name__icontains="horse").exists()
 
 
 def test_a_disabled_account_is_refused_with_b2cs_code_and_the_reason_says_disabled(client, w):

@@ -230,6 +230,31 @@ def test_a_form_content_type_with_a_charset_is_accepted(client, world):
     assert response.status_code == 200, response.content
 
 
+@pytest.mark.spec("RFC 6749", "Appendix B")
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("endpoint", ["token", "revoke", "introspect"])
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-32", "iso-8859-1", "utf-8-sig"])
+def test_a_form_body_in_another_charset_is_invalid_request_never_a_500(client, world, settings, debug, endpoint,
+                                                                       charset):
+    """Django refuses to read such a body with BadRequest; under DEBUG its debug page read it again and
+    failed (a 500). Refused before anything reads the body or the query, under both WSGI paths."""
+    settings.DEBUG = debug
+    body = urlencode(cc_data(world, token="x")).encode(charset.replace("utf-8-sig", "utf-8"))
+    url = token_url().replace("/token", f"/{endpoint}")
+    for target in (url, f"/{TENANT}/oauth2/v2.0/{endpoint}?p={ROPC_POLICY}"):
+        response = raw_post(client, body, url=target, content_type=f"{FORM}; charset={charset}")
+        description = assert_json_error(response, 400, "invalid_request")["error_description"]
+        assert f"must be UTF-8 {FORM}; charset={charset} is not accepted" in description
+    if endpoint == "token":
+        events = SignInEvent.objects.filter(error="invalid_request")
+        assert events.count() == 2 and {e.policy_id for e in events} <= {ROPC_POLICY, ""}
+
+
+def test_another_name_of_the_utf_8_codec_is_utf_8(client, world):
+    response = raw_post(client, urlencode(cc_data(world)), content_type=f"{FORM}; charset=utf8")
+    assert response.status_code == 200, response.content
+
+
 @pytest.mark.spec("RFC 6749", "§3.1")
 @pytest.mark.parametrize("query", [
     "client_secret={secret}", "grant_type=client_credentials", "client_id={client}", "scope=openid", "foo=bar",

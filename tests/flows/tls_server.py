@@ -147,7 +147,8 @@ def tls_trustframe(
     db_path = directory / "trustframe.sqlite3"
     env = server_env(port, db_path) | (extra_env or {})
     manage(env, "migrate", "--no-input")
-    out = manage(env, "demotenant", "--credentials-file", str(directory / "demo.json"), "--json")
+    # demotenant refuses outside DEBUG (it prints credentials); the server itself runs as in production.
+    out = manage(env | {"DEBUG": "true"}, "demotenant", "--credentials-file", str(directory / "demo.json"), "--json")
     demo = json.loads(out)
     assert demo.get("created") is True, demo
     server = TlsServer(port=port, ca_file=ca_file, db_path=db_path, log_path=directory / "gunicorn.log", demo=demo,

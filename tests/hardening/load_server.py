@@ -104,7 +104,9 @@ def gunicorn_trustframe(directory: Path, *, workers: int = 2, threads: int = 8, 
     db_path = directory / "trustframe.sqlite3"
     server_env = _env(port, db_path, env or {})
     manage(server_env, "migrate", "--no-input")
-    demo = json.loads(manage(server_env, "demotenant", "--credentials-file", str(directory / "demo.json"), "--json"))
+    # demotenant refuses outside DEBUG (it prints credentials); the server itself runs as in production.
+    demo = json.loads(manage(server_env | {"DEBUG": "true"}, "demotenant", "--credentials-file",
+                             str(directory / "demo.json"), "--json"))
     assert demo.get("created") is True, demo
     log_path = directory / "gunicorn.log"
     with open(log_path, "wb") as log:

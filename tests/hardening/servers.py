@@ -456,16 +456,16 @@ class Deployment:
         env.update(overrides)
         return env
 
-    def manage(self, *args: str, stdin: str | None = None) -> str:
+    def manage(self, *args: str, stdin: str | None = None, **overrides: str) -> str:
         """manage.py against the database directly (not through the proxy); returns stdout."""
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(direct=True),
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(direct=True, **overrides),
                                 capture_output=True, text=True, timeout=120, input=stdin)
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def manage_json(self, *args: str, stdin: str | None = None) -> dict:
-        return json.loads(self.manage(*args, "--json", stdin=stdin))
+    def manage_json(self, *args: str, stdin: str | None = None, **overrides: str) -> dict:
+        return json.loads(self.manage(*args, "--json", stdin=stdin, **overrides))
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         import psycopg
@@ -559,7 +559,9 @@ def deployment(workdir: Path, tag: str) -> Iterator[Deployment]:
                            secret_key="".join(secrets.choice(alphabet) for _ in range(60)))
         try:
             world.manage("migrate", "--no-input")
-            world.demo = world.manage_json("demotenant", "--credentials-file", str(workdir / "demo.json"))
+            # demotenant refuses outside DEBUG (it prints credentials); the servers run as in production.
+            world.demo = world.manage_json("demotenant", "--credentials-file", str(workdir / "demo.json"),
+                                           DEBUG="true")
             assert world.demo.get("created") is True, world.demo
             yield world
         finally:

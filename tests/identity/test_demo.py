@@ -27,12 +27,13 @@ def test_the_demo_tenant_has_what_the_curl_commands_need(db):
     assert f"{demo.api_app_id_uri}/.default" in commands["Client credentials (client_secret_post)"]
 
 
-def test_demotenant_creates_once_and_prints_the_commands_again(tmp_path):
+def test_demotenant_creates_once_and_prints_the_commands_again(settings, tmp_path):
     import json
     from io import StringIO
 
     from django.core.management import call_command
 
+    settings.DEBUG = True
     credentials = tmp_path / "demo.json"
     out = StringIO()
     call_command("demotenant", "--credentials-file", str(credentials), "--json", stdout=out)
@@ -46,3 +47,17 @@ def test_demotenant_creates_once_and_prints_the_commands_again(tmp_path):
     out = StringIO()
     call_command("demotenant", stdout=out)
     assert "not empty" in out.getvalue()
+
+
+def test_demotenant_refuses_outside_debug_and_prints_no_credentials(settings, tmp_path):
+    """It prints a working password and client secret: never on a production deployment."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"^demotenant is for development only .*DEBUG=true"):
+        call_command("demotenant", "--credentials-file", str(tmp_path / "demo.json"), stdout=out)
+    assert out.getvalue() == "" and not (tmp_path / "demo.json").exists()
+    assert directory_is_empty()  # nothing was created either

@@ -66,6 +66,7 @@ def test_on_port_443_the_snippet_needs_no_port_rewrite_and_without_a_ca_file_no_
 
 @pytest.mark.django_db
 def test_demotenant_with_a_ca_file_prints_cacert_curl_commands_and_the_snippet(settings, tmp_path):
+    settings.DEBUG = True
     settings.IDENTITY_BASE_URL = "https://localhost:8443"
     out = StringIO()
     call_command("demotenant", "--credentials-file", str(tmp_path / "demo.json"), "--ca-file", "var/tls/ca.pem",
@@ -83,6 +84,7 @@ def test_demotenant_with_a_ca_file_prints_cacert_curl_commands_and_the_snippet(s
 
 @pytest.mark.django_db
 def test_demotenant_over_http_says_msal_needs_make_run_tls(settings, tmp_path):
+    settings.DEBUG = True
     settings.IDENTITY_BASE_URL = "http://127.0.0.1:8000"
     out = StringIO()
     call_command("demotenant", "--credentials-file", str(tmp_path / "demo.json"), stdout=out)

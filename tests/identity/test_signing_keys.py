@@ -6,12 +6,20 @@ from unittest.mock import patch
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from identity.directory_cache import DirectoryStamp
 from identity.keys import crypto, selectors
 from identity.keys.models import SigningKey
-from identity.keys.services import RETIRED_KEY_PUBLISHED_FOR, signing_key_ensure, signing_key_rotate
+from identity.keys.services import (
+    RETIRED_KEY_PUBLISHED_FOR,
+    signing_key_ensure,
+    signing_key_rotate,
+    signing_key_withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +90,71 @@ def test_with_no_cache_window_a_new_key_signs_at_once(db, settings):
     signing_key_rotate(actor="tests")
     new = signing_key_rotate(actor="tests")
     assert selectors.active_signing_key()[0] == new.kid
+
+
+# --- emergency withdrawal (rotatekeys --retire-now) ---------------------------------------------------------
+
+
+def published_kids() -> set[str]:
+    return {k["kid"] for k in selectors.jwks()["keys"]}
+
+
+def test_withdrawing_the_active_key_removes_it_from_the_jwks_and_makes_a_new_active_key(db):
+    compromised = signing_key_rotate(actor="tests")
+    assert published_kids() == {compromised.kid}  # cached by the directory cache from here on
+    withdrawal = signing_key_withdraw(actor="tests", kid=compromised.kid)
+    compromised.refresh_from_db()
+    assert withdrawal.changed and withdrawal.replacement is not None
+    assert not compromised.active and not compromised.is_published
+    assert published_kids() == {withdrawal.replacement.kid}
+    assert selectors.active_signing_key()[0] == withdrawal.replacement.kid
+    event = AuditEvent.objects.get(action="signing_key.withdraw")
+    assert event.details == {"kid": compromised.kid, "was_active": True,
+                             "new_active_kid": withdrawal.replacement.kid}
+
+
+def test_a_withdrawn_key_never_signs_again_even_in_the_window_after_a_rotation(db, settings):
+    """A rotation signs with the key it replaced for DIRECTORY_CACHE_SECONDS; not if that key was withdrawn."""
+    settings.DIRECTORY_CACHE_SECONDS = 1
+    old = signing_key_rotate(actor="tests")
+    new = signing_key_rotate(actor="tests")
+    assert selectors.active_signing_key()[0] == old.kid  # the ordinary window
+    withdrawal = signing_key_withdraw(actor="tests", kid=old.kid)
+    assert withdrawal.replacement is None  # it was not the active key: the active one stays
+    assert selectors.active_signing_key()[0] == new.kid
+    assert published_kids() == {new.kid}
+
+
+def test_withdrawing_a_retired_key_keeps_the_active_one_and_stamps_the_directory(db):
+    old = signing_key_rotate(actor="tests")
+    active = signing_key_rotate(actor="tests")
+    stamp = DirectoryStamp.objects.get().stamp
+    signing_key_withdraw(actor="tests", kid=f" {old.kid} ")
+    assert DirectoryStamp.objects.get().stamp != stamp  # other processes drop their cached JWKS
+    assert list(SigningKey.objects.filter(active=True)) == [active]
+    assert published_kids() == {active.kid}
+
+
+def test_withdrawing_a_key_no_longer_published_changes_nothing(db):
+    key = signing_key_rotate(actor="tests")
+    signing_key_withdraw(actor="tests", kid=key.kid)
+    keys, events = SigningKey.objects.count(), AuditEvent.objects.count()
+    again = signing_key_withdraw(actor="tests", kid=key.kid)
+    assert not again.changed and again.replacement is None
+    assert (SigningKey.objects.count(), AuditEvent.objects.count()) == (keys, events)
+
+
+def test_an_unknown_kid_is_refused(db):
+    signing_key_rotate(actor="tests")
+    with pytest.raises(ValidationError, match="No signing key has the kid 'nope'"):
+        signing_key_withdraw(actor="tests", kid="nope")
+
+
+def test_withdrawal_never_leaves_the_tenant_without_an_active_key(db):
+    old = signing_key_rotate(actor="tests")
+    signing_key_rotate(actor="tests")
+    SigningKey.objects.filter(active=True).delete()  # a damaged tenant: only the retired key is left
+    with pytest.raises(ValidationError, match="would leave the tenant without an active signing key"):
+        signing_key_withdraw(actor="tests", kid=old.kid)
+    old.refresh_from_db()
+    assert old.is_published

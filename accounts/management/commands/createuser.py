@@ -1,5 +1,11 @@
-"""`manage.py createuser USERNAME ...` (SPEC §7): create a local account; prints its object id."""
+"""`manage.py createuser USERNAME ...` (SPEC §7): create a local account; prints its object id.
 
+`--password P` keeps working (SPEC §7 lists it), but a password on the command line is visible to every
+user of the machine in the process list and stays in the shell's history: the command says so on stderr
+once the user is made, and points to `--password-stdin`.
+"""
+
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,7 +38,8 @@ class Command(TrustframeCommand):
         parser.add_argument("username", metavar="USERNAME", help="User-name sign-in name (no '@').")
         parser.add_argument("--email", default=None, help="Email sign-in name.")
         password = parser.add_mutually_exclusive_group()
-        password.add_argument("--password", default=None, help="Initial password (visible in the process list).")
+        password.add_argument("--password", default=None, help="Initial password. Discouraged: visible in the process "
+                              "list and kept in the shell history; prefer --password-stdin.")
         password.add_argument(
             "--password-stdin", action="store_true", help="Read the password from one line of standard input."
         )
@@ -61,8 +68,22 @@ class Command(TrustframeCommand):
             mfa_required=options["mfa_required"],
             password_expired=options["password_expired"],
         )
+        if options["password"] is not None:
+            self.warn_password_argument(as_json=options["json"])
         data = user_data(user)
         lines = [f"Created user {user.username or user.email}.", f"object id: {user.object_id}"]
         if not data["has_password"]:
             lines.append("It has no password yet, so it cannot sign in with one.")
         return Output(data, lines)
+
+    def warn_password_argument(self, *, as_json: bool) -> None:
+        """On stderr, after success only: a failure's stderr stays its one error line (or JSON object)."""
+        text = ARGUMENT_WARNING
+        self.stderr.write(json.dumps({"warning": text}) if as_json else f"Warning: {text}",
+                          style_func=lambda line: line)
+
+
+ARGUMENT_WARNING = (
+    "--password is visible to other users in the process list and stays in your shell history; use "
+    "--password-stdin instead (it asks on a terminal without echo, or reads one line piped in)."
+)

@@ -1,4 +1,5 @@
-"""`manage.py signins [--user U] [--app A] [--result success|failure] [--since ISO] [--until ISO] [--limit N]`.
+"""`manage.py signins [--user U] [--app A] [--result success|failure] [--ip IP] [--since ISO] [--until ISO]
+[--limit N]`.
 
 The sign-in log, newest first, filtered as the admin's changelist is (audit.selectors). With --json:
 `{"events": [...], "truncated": bool}`, each event in the shape of Microsoft Graph's signIn resource
@@ -58,6 +59,7 @@ class Command(TrustframeCommand):
         parser.add_argument("--user", default="", help="User name, email or object id.")
         parser.add_argument("--app", default="", help="Client id, App ID URI or app name.")
         parser.add_argument("--result", default="", help=" or ".join(RESULTS) + ".")
+        parser.add_argument("--ip", default="", help="The client's IP address.")
         parser.add_argument("--since", default="", help=f"From this moment on (inclusive): {MOMENT_HELP}.")
         parser.add_argument("--until", default="", help="Before this moment (a bare date: to the end of that day).")
         parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
@@ -67,7 +69,8 @@ class Command(TrustframeCommand):
         limit = options["limit"]
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"--limit must be between 1 and {MAX_LIMIT} (got {limit}).")
-        criteria = SignInFilter.parse(**{k: options[k] for k in ("user", "app", "result", "since", "until")})
+        criteria = SignInFilter.parse(ip_address=options["ip"],
+                                      **{k: options[k] for k in ("user", "app", "result", "since", "until")})
         found = list(with_app(sign_in_events(criteria)).select_related("user")[:limit + 1])
         events, truncated = found[:limit], len(found) > limit
         lines = [event_line(e) for e in events] or ["No sign-in events match."]

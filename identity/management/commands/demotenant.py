@@ -1,4 +1,8 @@
-"""`manage.py demotenant`: the demo tenant of `make run`, created only in an empty directory."""
+"""`manage.py demotenant`: the demo tenant of `make run`, created only in an empty directory.
+
+Development only: it prints (and may keep in a file) a working password and client secret, so it refuses
+to run unless DEBUG is on. A production tenant is made with the other commands or `applyconfig`.
+"""
 
 import json
 import os
@@ -6,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandParser
 
 from identity.demo import DemoTenant, curl_commands, demo_tenant_create, directory_is_empty, msal_snippet
@@ -30,6 +35,9 @@ class Command(TrustframeCommand):
                             "the curl commands and the MSAL snippet.")
 
     def run(self, **options: Any) -> Output:
+        if not settings.DEBUG:
+            raise ValidationError("demotenant is for development only (it prints a password and a client secret): "
+                                  "run it with DEBUG=true, as `make run` does.")
         path: Path | None = options["credentials_file"]
         created = directory_is_empty()
         if created:
